@@ -1,0 +1,1 @@
+"""Rover stack: ROS 2 nodes and the pure-Python algorithms behind them."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the stack's nodes (QoS profiles, parameters, time)."""

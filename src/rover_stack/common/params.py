@@ -1,0 +1,105 @@
+"""Declare a node's parameters from a dataclass, with descriptions and ranges, in one call.
+
+Each dataclass field declares one parameter. Its metadata carries the description, the unit and,
+for numbers, the allowed range; ``read_only=True`` for values that must not change at run time::
+
+    @dataclass
+    class DriveParams:
+        max_speed: float = param(1.0, 'Top forward speed', unit='m/s', low=0.0, high=5.0)
+        kinematics: str = param('skid', 'skid or corner', choices=('skid', 'corner'), read_only=True)
+
+    self.params = declare_params(self, DriveParams)   # -> DriveParams filled from the node
+
+Values out of range or not among ``choices`` are refused by ``validate`` (used at start-up and on
+every run-time change), so a bad YAML file fails loudly instead of driving the rover.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+_META = 'rover_param'
+
+
+def param(default: Any, description: str, *, unit: str = '', low: float | None = None,
+          high: float | None = None, choices: tuple | None = None, read_only: bool = False):
+    """A dataclass field describing one ROS parameter (see module docstring)."""
+    meta = {'description': description, 'unit': unit, 'low': low, 'high': high,
+            'choices': choices, 'read_only': read_only}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={_META: meta})
+    return dataclasses.field(default=default, metadata={_META: meta})
+
+
+def spec(field: dataclasses.Field) -> dict:
+    """The metadata dict given to ``param`` for this field."""
+    return field.metadata.get(_META, {'description': '', 'unit': '', 'low': None, 'high': None,
+                                     'choices': None, 'read_only': False})
+
+
+def validate(name: str, value: Any, meta: dict) -> str | None:
+    """Return an error message if ``value`` breaks the field's range or choices, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f'{name}={value} is not a finite number'
+        if meta['low'] is not None and value < meta['low']:
+            return f"{name}={value} is below the minimum {meta['low']} {meta['unit']}".rstrip()
+        if meta['high'] is not None and value > meta['high']:
+            return f"{name}={value} is above the maximum {meta['high']} {meta['unit']}".rstrip()
+    if meta['choices'] is not None and value not in meta['choices']:
+        return f"{name}={value!r} is not one of {list(meta['choices'])}"
+    return None
+
+
+def _descriptor(field: dataclasses.Field, meta: dict):
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    text = meta['description'] + (f" [{meta['unit']}]" if meta['unit'] else '')
+    if meta['choices']:
+        text += f" (one of: {', '.join(map(str, meta['choices']))})"
+    descriptor = ParameterDescriptor(description=text, read_only=meta['read_only'])
+    default = field.default if field.default is not dataclasses.MISSING else None
+    if meta['low'] is not None and meta['high'] is not None:
+        if isinstance(default, float):
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(meta['low']), to_value=float(meta['high']))]
+        elif isinstance(default, int) and not isinstance(default, bool):
+            descriptor.integer_range = [IntegerRange(from_value=int(meta['low']), to_value=int(meta['high']))]
+    return descriptor
+
+
+def declare_params(node, cls, prefix: str = ''):
+    """Declare every field of dataclass ``cls`` on ``node`` and return an instance with the values.
+
+    Raises ValueError naming the parameter when a value is out of range. Later changes through
+    ``ros2 param set`` are validated the same way; read-only ones are refused by rclpy.
+    """
+    values = {}
+    for field in dataclasses.fields(cls):
+        meta = spec(field)
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        name = prefix + field.name
+        value = node.declare_parameter(name, default, _descriptor(field, meta)).value
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        error = validate(name, value, meta)
+        if error:
+            raise ValueError(f'{node.get_name()}: parameter {error}')
+        values[field.name] = value
+    return cls(**values)
+
+
+def check_changes(cls, parameters, prefix: str = '') -> str | None:
+    """Validate a list of rclpy Parameters against ``cls``; an error message, or None if all fine."""
+    fields = {prefix + f.name: f for f in dataclasses.fields(cls)}
+    for parameter in parameters:
+        field = fields.get(parameter.name)
+        if field is None:
+            continue
+        error = validate(parameter.name, parameter.value, spec(field))
+        if error:
+            return error
+    return None

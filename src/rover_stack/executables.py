@@ -1,0 +1,17 @@
+"""Every executable the package installs: name -> 'module:function'.
+
+setup.py reads this file (without importing the package) to make console scripts, and the node-set
+descriptions (config/node_sets.yaml) may name only executables listed here, so the two can't drift.
+This module must stay free of imports.
+"""
+
+EXECUTABLES = {
+    # bringup
+    'rover_runner': 'rover_stack.bringup.runner:main',
+    'rover_sim': 'rover_stack.cli.sim:main',
+    # transforms
+    'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
+    # test and demo nodes used by the bringup tests
+    'heartbeat_talker': 'rover_stack.demo.heartbeat:talker_main',
+    'heartbeat_listener': 'rover_stack.demo.heartbeat:listener_main',
+}
