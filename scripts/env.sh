@@ -8,6 +8,9 @@
 # * Then the workspace overlay (install/) is sourced, if it has been built.
 # * DDS is kept on this machine unless ROVER_DDS_SCOPE says otherwise (docs/dds.md).
 
+# colcon's and the venv's scripts read unset variables: relax `set -u` while sourcing, restore after.
+case $- in *u*) _rover_nounset=1; set +u ;; *) _rover_nounset= ;; esac
+
 if [ -n "${BASH_SOURCE:-}" ]; then
   _rover_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 else
@@ -29,6 +32,7 @@ if [ -n "${ROS_DISTRO:-}" ] && [ -z "${ROVER_USING_WHEELS:-}" ]; then
 else
   if [ ! -f "$ROVER_VENV/bin/activate" ]; then
     echo "scripts/env.sh: no venv at $ROVER_VENV; run 'make setup' first" >&2
+    [ -n "$_rover_nounset" ] && set -u
     return 1 2>/dev/null || exit 1
   fi
   # shellcheck disable=SC1091
@@ -81,7 +85,11 @@ case "$ROVER_DDS_SCOPE" in
     ;;
   *)
     echo "scripts/env.sh: ROVER_DDS_SCOPE must be 'localhost' or 'lan', not '$ROVER_DDS_SCOPE'" >&2
+    [ -n "$_rover_nounset" ] && set -u
     return 1 2>/dev/null || exit 1
     ;;
 esac
 unset _rover_root _rover_suffix
+[ -n "$_rover_nounset" ] && set -u
+unset _rover_nounset
+true

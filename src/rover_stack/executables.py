@@ -9,9 +9,13 @@ EXECUTABLES = {
     # bringup
     'rover_runner': 'rover_stack.bringup.runner:main',
     'rover_sim': 'rover_stack.cli.sim:main',
+    'drive_controller': 'rover_stack.drive.controller_node:main',   # drive
+    'cmd_arbitration': 'rover_stack.drive.arbitration_node:main',   # drive
+    'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests
     'heartbeat_talker': 'rover_stack.demo.heartbeat:talker_main',
     'heartbeat_listener': 'rover_stack.demo.heartbeat:listener_main',
+    'fail_on_start': 'rover_stack.demo.fail_on_start:main',
 }

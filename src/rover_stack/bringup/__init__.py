@@ -1,0 +1,1 @@
+"""Bringing the stack up: node sets (config/node_sets.yaml), the process runner and launch files."""

@@ -1,0 +1,105 @@
+"""Launch descriptions built from config/node_sets.yaml, for machines with a ROS 2 distro.
+
+``launch/<profile>.launch.py`` calls ``generate_launch_description_for('<profile>')``. Every profile
+argument becomes a ``DeclareLaunchArgument`` (default, description, choices); every node a
+``launch_ros`` ``Node`` with the same name, namespace, parameters, remappings, respawn and condition
+that ``rover_runner`` uses (node_set.py resolves both). ``$(arg NAME)`` becomes
+``LaunchConfiguration(NAME)``; ``when`` becomes an ``IfCondition``; a required node without respawn
+shuts the launch down when it exits (``on_exit=Shutdown``). The runner's exponential back-off and
+its "failed to start" check have no launch equivalent: launch respawns after a fixed
+``respawn_delay``.
+
+``launch`` and ``launch_ros`` are imported only when a description is built, so this module imports
+anywhere.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rover_stack.bringup.node_set import (
+    ArgRef,
+    Condition,
+    NodeEntry,
+    Profile,
+    Template,
+    load_node_sets,
+    package_share_dir,
+)
+
+
+def generate_launch_description_for(profile_name: str, config: str | Path | None = None):
+    """The LaunchDescription of ``profile_name`` in ``config`` (default: the package's node_sets.yaml)."""
+    from launch.actions import DeclareLaunchArgument  # noqa: PLC0415
+
+    from launch import LaunchDescription  # noqa: PLC0415 - launch exists only with a distro
+
+    share = package_share_dir()
+    profiles = load_node_sets(config or share / 'config' / 'node_sets.yaml')
+    if profile_name not in profiles:
+        raise ValueError(f'no profile {profile_name!r} in the node sets; profiles: {sorted(profiles)}')
+    profile = profiles[profile_name]
+    entities: list[Any] = []
+    for decl in profile.args.values():
+        kwargs = {'default_value': decl.default, 'description': decl.description}
+        if decl.choices is not None:
+            kwargs['choices'] = list(decl.choices)
+        entities.append(DeclareLaunchArgument(decl.name, **kwargs))
+    entities += [node_action(profile, entry, share) for entry in profile.nodes]
+    return LaunchDescription(entities)
+
+
+def substitutions(template: Template):
+    """A template as launch sees it: plain text, one LaunchConfiguration, or a tuple of both kinds."""
+    from launch.substitutions import LaunchConfiguration, TextSubstitution  # noqa: PLC0415 - launch exists only with a distro
+
+    if all(isinstance(part, str) for part in template):
+        return ''.join(template)            # type: ignore[arg-type]
+    if len(template) == 1:
+        return LaunchConfiguration(template[0].name)   # type: ignore[union-attr]
+    return tuple(LaunchConfiguration(p.name) if isinstance(p, ArgRef) else TextSubstitution(text=p)
+                 for p in template)
+
+
+def condition(when: Condition):
+    """``when`` as an IfCondition on the launch configuration (same rule as Condition.holds)."""
+    from launch.conditions import IfCondition  # noqa: PLC0415 - launch exists only with a distro
+    from launch.substitutions import LaunchConfiguration, PythonExpression  # noqa: PLC0415 - launch exists only with a distro
+
+    if when.op is None:
+        return IfCondition(LaunchConfiguration(when.arg))
+    return IfCondition(PythonExpression(["'", LaunchConfiguration(when.arg), f"' {when.op} '{when.value}'"]))
+
+
+def namespace_template(profile: Profile, entry: NodeEntry) -> Template:
+    """The node namespace as launch builds it: [namespace arg, '/', relative namespace]."""
+    if not profile.namespaced:
+        return entry.namespace
+    return (ArgRef('namespace'), '/', *entry.namespace) if entry.namespace else (ArgRef('namespace'),)
+
+
+def node_action(profile: Profile, entry: NodeEntry, share: Path):
+    """The launch_ros Node for one entry of ``profile``."""
+    from launch.actions import Shutdown  # noqa: PLC0415 - launch exists only with a distro
+    from launch_ros.actions import Node  # noqa: PLC0415 - launch exists only with a distro
+
+    parameters: list[Any] = [substitutions((str(share) + '/', *path)) for path in entry.param_files]
+    if entry.parameters:
+        parameters.append({name: substitutions(value) if isinstance(value, tuple) else value
+                           for name, value in entry.parameters.items()})
+    kwargs: dict[str, Any] = {
+        'package': entry.package,
+        'executable': entry.executable,
+        'name': entry.name,
+        'namespace': substitutions(namespace_template(profile, entry)),
+        'parameters': parameters,
+        'remappings': [(substitutions(a), substitutions(b)) for a, b in entry.remappings],
+        'respawn': entry.respawn,
+        'respawn_delay': entry.respawn_delay,
+        'output': 'screen',
+    }
+    if entry.when is not None:
+        kwargs['condition'] = condition(entry.when)
+    if entry.required and not entry.respawn:
+        kwargs['on_exit'] = Shutdown(reason=f'required node {entry.name} exited')
+    return Node(**kwargs)

@@ -1,0 +1,1 @@
+"""Command-line front ends (rover_sim, ...); they may print, library code may not."""

@@ -1,0 +1,1 @@
+"""Small demo and test nodes used by the bringup tests (heartbeat talker/listener, a failing node)."""

@@ -1,0 +1,1 @@
+"""Drive: wheel kinematics, command limits and wheel odometry (pure Python), plus the drive node."""

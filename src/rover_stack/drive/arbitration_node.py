@@ -1,0 +1,161 @@
+"""Node ``cmd_arbitration``: one ``cmd_vel`` out of several command sources, by priority and freshness."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import rclpy
+import yaml
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import TwistStamped
+from rclpy.executors import ExternalShutdownException
+from rclpy.logging import get_logger
+from rclpy.node import Node
+from std_msgs.msg import Bool, String
+
+from rover_stack.common.params import declare_params, param
+from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.drive.arbitration import (
+    IDLE,
+    Arbiter,
+    ArbitrationConfig,
+    ArbitrationConfigError,
+    config_from_dict,
+)
+from rover_stack.drive.controller_node import config_dir
+
+NODE_NAME = 'cmd_arbitration'
+
+
+@dataclass
+class ArbitrationParams:
+    inputs_file: str = param(
+        '', 'YAML table of sources and locks; empty = the package config/arbitration.yaml', read_only=True)
+    rate: float = param(50.0, 'Output rate of cmd_vel (zero twists included)', unit='Hz', low=1.0,
+                        high=1000.0, read_only=True)
+    frame_id: str = param('base_link', 'frame_id written in the output header', read_only=True)
+    diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1,
+                                      high=60.0, read_only=True)
+
+
+def load_inputs(path: Path) -> ArbitrationConfig:
+    """Read and validate the arbitration table; ArbitrationConfigError on any fault."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except OSError as error:
+        raise ArbitrationConfigError(f'{path}: cannot read: {error.strerror}') from None
+    except yaml.YAMLError as error:
+        raise ArbitrationConfigError(f'{path}: not valid YAML: {error}') from None
+    return config_from_dict(data, str(path))
+
+
+def _twist_tuple(msg: TwistStamped) -> tuple[float, ...]:
+    t = msg.twist
+    return (t.linear.x, t.linear.y, t.linear.z, t.angular.x, t.angular.y, t.angular.z)
+
+
+class CommandArbitration(Node):
+    """Forwards the fresh command of the highest priority; locks and silence give a zero twist.
+
+    Subscribes (names and priorities from ``inputs_file``, all relative):
+      * each source topic (geometry_msgs/TwistStamped, reliable): m/s and rad/s in base_link.
+        Twists with NaN/inf are dropped and counted.
+      * each lock topic (std_msgs/Bool, true = engaged): latched plus best-effort volatile
+        subscriptions, so publishers of either QoS match.
+    Publishes:
+      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable) at ``rate`` Hz, always: the winner's twist,
+        or zero when locked or when every source has timed out.
+      * ``active_source`` (std_msgs/String, latched) on change: source name, ``lock:<name>`` or ``idle``.
+      * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): active input, received and dropped counts.
+    Parameters: ``inputs_file`` (path), ``rate`` (Hz), ``frame_id``, ``diagnostics_period`` (s); read-only.
+    """
+
+    def __init__(self, **node_kwargs):
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = p = declare_params(self, ArbitrationParams)
+        path = Path(p.inputs_file) if p.inputs_file else config_dir() / 'arbitration.yaml'
+        try:
+            config = load_inputs(path)
+        except ArbitrationConfigError as error:
+            raise ValueError(f'{NODE_NAME}: {error}') from None
+        self.arbiter = Arbiter(config)
+        self._active: str | None = None
+        self._reported_drops = 0
+        for source in config.sources:
+            def on_twist(msg, name=source.name):
+                self.arbiter.on_twist(name, _twist_tuple(msg), self._now())
+            self.create_subscription(TwistStamped, source.topic, on_twist, command_qos())
+        for lock in config.locks:
+            def on_lock(msg, name=lock.name):
+                self.arbiter.on_lock(name, msg.data, self._now())
+            for qos in (latched_qos(), sensor_qos(depth=10)):
+                self.create_subscription(Bool, lock.topic, on_lock, qos)
+        self._cmd_pub = self.create_publisher(TwistStamped, 'cmd_vel', command_qos())
+        self._active_pub = self.create_publisher(String, 'active_source', latched_qos())
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
+        self.create_timer(1.0 / p.rate, self._step)
+        self.create_timer(p.diagnostics_period, self._publish_diagnostics)
+        table = ', '.join(f'{s.name}({s.priority}, {s.topic}, {s.timeout:g} s)' for s in config.sources)
+        locks = ', '.join(f'{k.name}({k.priority}, {k.topic})' for k in config.locks) or 'none'
+        self.get_logger().info(f'sources: {table}; locks: {locks}; from {path}')
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _step(self) -> None:
+        result = self.arbiter.step(self._now())
+        msg = TwistStamped()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.params.frame_id
+        t = msg.twist
+        t.linear.x, t.linear.y, t.linear.z, t.angular.x, t.angular.y, t.angular.z = result.twist
+        self._cmd_pub.publish(msg)
+        if result.active != self._active:
+            self._active_pub.publish(String(data=result.active))
+            if result.active == IDLE:
+                self.get_logger().warning('no fresh command source: publishing zero')
+            else:
+                self.get_logger().info(f'active input: {result.active}')
+            self._active = result.active
+        drops = sum(self.arbiter.dropped.values())
+        if drops != self._reported_drops:
+            self.get_logger().warning(
+                f'dropped invalid (NaN/inf) twists so far: {dict(self.arbiter.dropped)}',
+                throttle_duration_sec=2.0)
+            self._reported_drops = drops
+
+    def _publish_diagnostics(self) -> None:
+        values = {'active_input': self._active or IDLE}
+        for source in self.arbiter.config.sources:
+            values[f'{source.name}_received'] = str(self.arbiter.received[source.name])
+            values[f'{source.name}_dropped'] = str(self.arbiter.dropped[source.name])
+        locked = (self._active or '').startswith('lock:')
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN if locked else DiagnosticStatus.OK,
+            name=f'{self.get_name()}: arbitration', message=self._active or IDLE,
+            values=[KeyValue(key=k, value=v) for k, v in values.items()])
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(array)
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = CommandArbitration()
+        rclpy.spin(node)
+    except ValueError as error:
+        get_logger(NODE_NAME).error(str(error))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Helpers for the stack's tests (waiting on facts with deadlines, node fixtures)."""
