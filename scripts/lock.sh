@@ -28,8 +28,9 @@ if [ "${1:-}" != "--keep-python" ]; then
 fi
 
 for distro in jazzy kilted; do
-  if [ "$distro" = jazzy ]; then keep='s/ *@JAZZY_ONLY@//'; else keep='/@JAZZY_ONLY@/d'; fi
-  sed -e "s/@DISTRO@/$distro/g" -e "$keep" requirements/ros-wheels.in > "$tmp/ros-$distro.in"
+  # keep lines for this distro (dropping the marker), drop lines marked for another one
+  sed -e "s/ *@ONLY:$distro@//" -e '/@ONLY:/d' -e "s/@DISTRO@/$distro/g" requirements/ros-wheels.in \
+    > "$tmp/ros-$distro.in"
   "$PY" -m venv "$tmp/$distro"
   "$tmp/$distro/bin/pip" install -q -c requirements/python.lock -r requirements/python.lock -r "$tmp/ros-$distro.in"
   freeze "$tmp/$distro" > "requirements/ros-$distro.lock"

@@ -1,5 +1,5 @@
-"""rover_runner as a separate process: prefixed output, respawn of a killed node, clean SIGINT stop,
-no child left behind, and failure when a required node cannot start."""
+"""rover_runner and rover_sim as separate processes: prefixed output, respawn of a killed node, clean
+SIGINT stop, no child left behind, failure when a required node cannot start."""
 from __future__ import annotations
 
 import os
@@ -20,11 +20,11 @@ STARTED = re.compile(r'^\[rover_runner\] started (\w+) \(pid (\d+)\)$')
 
 
 class RunnerProcess:
-    """``python -m rover_stack.bringup.runner ...`` in its own process group, its output collected."""
+    """``python -m MODULE ...`` (the runner by default) in its own process group, output collected."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, module: str = 'rover_stack.bringup.runner'):
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'rover_stack.bringup.runner', *args],
+            [sys.executable, '-m', module, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             process_group=0)
         self.lines: list[str] = []
@@ -102,8 +102,8 @@ def processes_in_groups(groups: set[int]) -> list[int]:
 def runner_factory():
     runners: list[RunnerProcess] = []
 
-    def start(*args: str) -> RunnerProcess:
-        runners.append(RunnerProcess(*args))
+    def start(*args: str, module: str = 'rover_stack.bringup.runner') -> RunnerProcess:
+        runners.append(RunnerProcess(*args, module=module))
         return runners[-1]
     yield start
     for runner in runners:
@@ -200,6 +200,34 @@ def test_runner_fails_when_a_required_node_fails_to_start(runner_factory, tmp_pa
     assert processes_in_groups(groups) == []
 
 
+OPTIONAL = """
+profiles:
+  optional_broken:
+    description: a node that is not required fails next to a healthy one
+    nodes:
+      - {executable: heartbeat_talker, name: talker}
+      - {executable: fail_on_start, name: broken}
+  only_broken:
+    description: the only node fails and is not required
+    nodes:
+      - {executable: fail_on_start, name: broken}
+"""
+
+
+@pytest.mark.parametrize(('profile', 'code', 'message'), [
+    ('optional_broken', 0, r'^\[rover_runner\] shutting down: duration of 3 s reached$'),
+    ('only_broken', 1, r'^\[rover_runner\] FAILED: every node has ended, with errors: broken$'),
+])
+def test_runner_outlives_a_failing_node_that_is_not_required(runner_factory, tmp_path, profile, code, message):
+    config = tmp_path / 'node_sets.yaml'
+    config.write_text(textwrap.dedent(OPTIONAL))
+    runner = runner_factory(profile, '--config', str(config), '--duration', '3')
+    assert runner.process.wait(timeout=30) == code, '\n'.join(runner.output())
+    runner.wait_for_line(r'^\[rover_runner\] broken exited with code 1: .*not required, not respawned', timeout=2)
+    runner.wait_for_line(message, timeout=2)
+    assert len(runner.child_pids()['broken']) == 1
+
+
 @pytest.mark.parametrize(('args', 'code', 'message'), [
     (['test_pair', '--arg', 'nope:=1'], 2, r"has no argument\(s\) \['nope'\]"),
     (['no_such_profile'], 2, r"no profile 'no_such_profile'"),
@@ -232,3 +260,36 @@ def test_children_die_when_the_runner_is_killed(runner_factory):
     while processes_in_groups(groups) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_in_groups(groups) == [], 'children outlived a SIGKILLed runner'
+
+
+# --- rover_sim (make sim) ----------------------------------------------------------------------
+
+SIM = 'rover_stack.cli.sim'
+
+
+def test_sim_runs_the_sim_profile_with_the_chosen_kinematics_and_stops_on_sigint(runner_factory):
+    sim = runner_factory('--kinematics', 'corner', module=SIM)
+    sim.wait_for_line(r"^rover_sim: profile 'sim' runs nodes: .*drive_controller", timeout=10)
+    sim.wait_for_line(r'^\[rover_runner\] started drive_controller \(pid \d+\)$', timeout=30)
+    sim.wait_for_line(r'^\[drive_controller\] .*corner6', timeout=30)     # robot_config reached the node
+    children = {pid for pids in sim.child_pids().values() for pid in pids}
+    sim.process.send_signal(signal.SIGINT)
+    assert sim.process.wait(timeout=5) == 0, '\n'.join(sim.output()[-20:])
+    assert children and processes_in_groups(children) == []
+
+
+def test_sim_duration_ends_cleanly(runner_factory):
+    sim = runner_factory('--duration', '2', module=SIM)
+    assert sim.process.wait(timeout=30) == 0, '\n'.join(sim.output()[-20:])
+    sim.wait_for_line(r'shutting down: duration of 2 s reached', timeout=2)
+
+
+@pytest.mark.parametrize(('args', 'code', 'message'), [
+    (['--list-courses'], 0, r'.'),
+    (['--kinematics', 'hover'], 2, r"invalid choice: 'hover'"),
+    (['--duration', '-1'], 2, r'--duration must be >= 0'),
+])
+def test_sim_command_line(runner_factory, args, code, message):
+    sim = runner_factory(*args, module=SIM)
+    assert sim.process.wait(timeout=30) == code, '\n'.join(sim.output())
+    sim.wait_for_line(message, timeout=2)

@@ -1,6 +1,7 @@
 """Node-set loading, validation, resolution and the ROS argv built from it (bringup/node_set.py)."""
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rover_stack.bringup import runner
 from rover_stack.bringup.node_set import (
     NodeSetError,
     NodeSpec,
@@ -18,6 +20,7 @@ from rover_stack.bringup.node_set import (
     parse_node_sets,
     resolve,
     ros_args,
+    section_applies,
 )
 from rover_stack.executables import EXECUTABLES
 
@@ -241,3 +244,31 @@ scalars = st.one_of(st.booleans(), st.integers(-10**9, 10**9),
 def test_format_param_types_back_to_the_same_value(value):
     assert yaml.safe_load(format_param(value)) == value
     assert '\n' not in format_param(value)
+
+
+@pytest.mark.parametrize(('key', 'namespace', 'applies'), [
+    ('drive_controller', '/', True),
+    ('/drive_controller', '/', True),
+    ('drive_controller', '/r1', False),          # a plain key does not follow the node into a namespace
+    ('/**/drive_controller', '/r1', True),
+    ('/**/drive_controller', '/', True),
+    ('/**/drive_controller', '/r1/drive', True),
+    ('/**', '/r1', True),
+    ('/*/drive_controller', '/r1', True),
+    ('/*/drive_controller', '/', False),
+    ('/r1/drive_controller', '/r1', True),
+    ('/r2/drive_controller', '/r1', False),
+    ('cmd_arbitration', '/', False),
+])
+def test_param_file_section_matching_follows_rcl(key, namespace, applies):
+    assert section_applies(key, namespace, 'drive_controller') is applies
+
+
+def test_runner_falls_back_to_this_interpreter_when_not_installed(monkeypatch):
+    monkeypatch.setattr(runner, 'installed_executable', lambda _name: None)
+    spec = NodeSpec('rover_stack', 'heartbeat_talker', 'n', '/', (), {'rate': 2.0}, ())
+    argv = runner.node_command(spec)
+    assert argv[:2] == [sys.executable, '-c']
+    assert 'from rover_stack.demo.heartbeat import talker_main' in argv[2]
+    compile(argv[2], '<runner -c>', 'exec')
+    assert argv[3:] == ros_args(spec)

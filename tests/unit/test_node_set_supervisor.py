@@ -41,7 +41,7 @@ def test_back_off_doubles_while_crashing_fast_and_is_capped():
         decision, now = crash_after(sup, next_start, uptime=3.0)
         delays.append(decision.delay)
     assert delays == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0]
-    assert all(d.respawn for d in [decision]) and sup.failure is None
+    assert decision.respawn and sup.failure is None
 
 
 def test_back_off_resets_after_a_stable_run():

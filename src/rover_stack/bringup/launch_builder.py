@@ -30,9 +30,10 @@ from rover_stack.bringup.node_set import (
 
 def generate_launch_description_for(profile_name: str, config: str | Path | None = None):
     """The LaunchDescription of ``profile_name`` in ``config`` (default: the package's node_sets.yaml)."""
-    from launch.actions import DeclareLaunchArgument  # noqa: PLC0415
+    # launch and launch_ros are imported here, not at the top: they exist only with a ROS distro.
+    from launch.actions import DeclareLaunchArgument
 
-    from launch import LaunchDescription  # noqa: PLC0415 - launch exists only with a distro
+    from launch import LaunchDescription
 
     share = package_share_dir()
     profiles = load_node_sets(config or share / 'config' / 'node_sets.yaml')
@@ -51,7 +52,7 @@ def generate_launch_description_for(profile_name: str, config: str | Path | None
 
 def substitutions(template: Template):
     """A template as launch sees it: plain text, one LaunchConfiguration, or a tuple of both kinds."""
-    from launch.substitutions import LaunchConfiguration, TextSubstitution  # noqa: PLC0415 - launch exists only with a distro
+    from launch.substitutions import LaunchConfiguration, TextSubstitution
 
     if all(isinstance(part, str) for part in template):
         return ''.join(template)            # type: ignore[arg-type]
@@ -63,8 +64,8 @@ def substitutions(template: Template):
 
 def condition(when: Condition):
     """``when`` as an IfCondition on the launch configuration (same rule as Condition.holds)."""
-    from launch.conditions import IfCondition  # noqa: PLC0415 - launch exists only with a distro
-    from launch.substitutions import LaunchConfiguration, PythonExpression  # noqa: PLC0415 - launch exists only with a distro
+    from launch.conditions import IfCondition
+    from launch.substitutions import LaunchConfiguration, PythonExpression
 
     if when.op is None:
         return IfCondition(LaunchConfiguration(when.arg))
@@ -80,8 +81,8 @@ def namespace_template(profile: Profile, entry: NodeEntry) -> Template:
 
 def node_action(profile: Profile, entry: NodeEntry, share: Path):
     """The launch_ros Node for one entry of ``profile``."""
-    from launch.actions import Shutdown  # noqa: PLC0415 - launch exists only with a distro
-    from launch_ros.actions import Node  # noqa: PLC0415 - launch exists only with a distro
+    from launch.actions import Shutdown
+    from launch_ros.actions import Node
 
     parameters: list[Any] = [substitutions((str(share) + '/', *path)) for path in entry.param_files]
     if entry.parameters:

@@ -496,7 +496,7 @@ def resolve_value(value: Any, args: Mapping[str, str]) -> Any:
 def package_share_dir() -> Path:
     """share/rover_stack of the installed package, or the source tree when not installed."""
     try:
-        from ament_index_python.packages import (  # noqa: PLC0415 - optional outside ROS
+        from ament_index_python.packages import (
             PackageNotFoundError,
             get_package_share_directory,
         )
@@ -511,6 +511,20 @@ def package_share_dir() -> Path:
 def source_root() -> Path:
     """The repository root holding config/, launch/ and src/rover_stack."""
     return Path(__file__).resolve().parents[3]
+
+
+def section_applies(key: str, namespace: str, name: str) -> bool:
+    """True if a parameter-file section ``key`` applies to node ``name`` in ``namespace`` (rcl rules).
+
+    ``/**`` matches any number of namespace tokens, ``/*`` one token; a key without a leading slash
+    is taken as absolute, so ``drive_controller`` applies only in the root namespace (use
+    ``/**/drive_controller`` for a section that follows the node into any namespace).
+    """
+    key = key if key.startswith('/') else '/' + key
+    pattern = ''.join('(/[^/]+)*' if token == '**' else '/[^/]+' if token == '*' else '/' + re.escape(token)
+                      for token in key.split('/')[1:])
+    fqn = namespace.rstrip('/') + '/' + name
+    return re.fullmatch(pattern, fqn) is not None
 
 
 # --- argv ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``rover_runner``: bring a profile of config/node_sets.yaml up as processes, without ``ros2 launch``.
 
-    rover_runner PROFILE [--arg NAME:=VALUE ...] [--duration S] [--config FILE] [--list]
-    rover_runner --list                      # the profiles
+    rover_runner PROFILE [--arg NAME:=VALUE ...] [--duration S] [--config FILE] [--shutdown-timeout S]
+    rover_runner --list [PROFILE [--arg NAME:=VALUE ...]]   # profiles, or a profile's arguments and commands
 
 Each node runs as its own process in its own process group. Every output line is prefixed with
 ``[node_name]``; the runner's own lines with ``[rover_runner]``, among them
@@ -10,7 +10,8 @@ Crashed nodes with ``respawn`` come back with exponential back-off (supervisor.p
 SIGTERM is forwarded to every node as SIGINT; nodes still alive after ``--shutdown-timeout`` s are
 SIGKILLed. Children get SIGTERM from the kernel if the runner itself dies (PR_SET_PDEATHSIG).
 
-Exit codes: 0 clean stop, 1 a required node failed (or nothing to run), 2 bad profile/arguments.
+Exit codes: 0 clean stop, 1 a required node failed (or nothing to run, or every node ended and one
+with an error), 2 bad profile/arguments.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+import yaml
+
 from rover_stack.bringup.node_set import (
     NodeSetError,
     NodeSpec,
@@ -38,6 +41,7 @@ from rover_stack.bringup.node_set import (
     parse_arg_assignments,
     resolve,
     ros_args,
+    section_applies,
 )
 from rover_stack.bringup.supervisor import RestartPolicy, Supervisor
 from rover_stack.executables import EXECUTABLES
@@ -51,7 +55,7 @@ _POLL = 0.1              # s, longest wait of the event loop
 def installed_executable(executable: str) -> str | None:
     """<prefix>/lib/rover_stack/<executable> from the ament index, if installed there."""
     try:
-        from ament_index_python.packages import (  # noqa: PLC0415 - optional outside ROS
+        from ament_index_python.packages import (
             PackageNotFoundError,
             get_package_prefix,
         )
@@ -88,6 +92,22 @@ def preflight(specs: Sequence[NodeSpec]) -> list[str]:
                 problems.append(f'{spec.name}: executable {spec.executable} is neither installed nor '
                                 f'importable (module {module})')
     return problems
+
+
+def unused_param_files(specs: Sequence[NodeSpec]) -> list[str]:
+    """Warnings for parameter files that have no section for the node they are given to."""
+    warnings = []
+    for spec in specs:
+        for path in spec.param_files:
+            try:
+                keys = list(yaml.safe_load(Path(path).read_text()) or {})
+            except (OSError, yaml.YAMLError, TypeError):
+                continue      # rcl reports unreadable files itself
+            if not any(isinstance(k, str) and section_applies(k, spec.namespace, spec.name) for k in keys):
+                warnings.append(f'{spec.name}: no section of {path} applies to {spec.namespace.rstrip("/")}/'
+                                f'{spec.name} (sections: {", ".join(map(str, keys))}); key it '
+                                f'/**/{spec.name} to follow the node into a namespace')
+    return warnings
 
 
 def _missing(module: str) -> bool:
@@ -132,11 +152,18 @@ class ProcessRunner:
         self.selector = selectors.DefaultSelector()
         self.stop_reason: str | None = None
         self._signals = 0
+        self._output_lost = False
+        self._ended_badly: list[str] = []     # not-required nodes that ended with an error, for good
 
     # output
     def emit(self, label: str, text: str) -> None:
-        self.out.write(f'[{label}] {text}\n')
-        self.out.flush()
+        if self._output_lost:
+            return
+        try:
+            self.out.write(f'[{label}] {text}\n')
+            self.out.flush()
+        except (BrokenPipeError, ValueError):   # reader gone (e.g. `| head`): keep supervising
+            self._output_lost = True
 
     def note(self, text: str) -> None:
         self.emit('rover_runner', text)
@@ -191,6 +218,8 @@ class ProcessRunner:
             if self.stop_reason is None:
                 decision = self.supervisor.exited(name, code, time.monotonic())
                 self.note(f'{name} exited with code {code}: {decision.reason}')
+                if code != 0 and not decision.respawn:
+                    self._ended_badly.append(name)
             else:
                 self.note(f'{name} stopped (code {code})')
 
@@ -217,6 +246,11 @@ class ProcessRunner:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             return self._run(duration)
+        except BaseException:
+            for child in self.children.values():      # never leave nodes behind on a runner bug
+                _kill_group(child.process.pid, signal.SIGKILL)
+                child.process.wait()
+            raise
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -248,6 +282,9 @@ class ProcessRunner:
         clean = self._shutdown()
         if self.supervisor.failure is not None:
             self.note(f'FAILED: {self.supervisor.failure}')
+            return 1
+        if self.supervisor.finished and self._ended_badly:
+            self.note(f'FAILED: every node has ended, with errors: {", ".join(self._ended_badly)}')
             return 1
         self.note('stopped' + ('' if clean else ' (some nodes had to be killed)'))
         return 0
@@ -336,6 +373,8 @@ def run_profile(profile_name: str, overrides: dict[str, str] | None = None, *, d
     if not specs:
         runner_note(f'profile {profile_name!r} runs no node with these arguments: nothing to do')
         return 1
+    for warning in unused_param_files(specs):
+        runner_note(f'warning: {warning}')
     problems = preflight(specs)
     if problems:
         for problem in problems:
@@ -359,8 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.profile is None:
         build_parser().error('PROFILE is required unless --list is given')
-    return run_profile(args.profile, overrides, duration=args.duration, config=args.config,
-                       shutdown_timeout=args.shutdown_timeout)
+    if args.duration < 0 or args.shutdown_timeout < 0:
+        build_parser().error('--duration and --shutdown-timeout must be >= 0')
+    try:
+        return run_profile(args.profile, overrides, duration=args.duration, config=args.config,
+                           shutdown_timeout=args.shutdown_timeout)
+    except KeyboardInterrupt:       # Ctrl-C while loading, before the runner took over the signal
+        return 0
 
 
 if __name__ == '__main__':

@@ -80,10 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics]}
     overrides = {k: v for k, v in wanted.items() if k in profile.args}
     nodes = ', '.join(entry.name for entry in profile.nodes) or 'none'
-    used = used_args(profile)
-    unused = sorted(k for k, v in wanted.items() if v and k not in used)
+    unused = [name for name in profile.args if name not in used_args(profile)]
     print(f'rover_sim: profile {PROFILE!r} runs nodes: {nodes}'
-          + (f'; not used by any node yet: {", ".join(unused)}' if unused else ''), flush=True)
+          + (f'; arguments no node uses yet: {", ".join(unused)}' if unused else ''), flush=True)
     try:
         return run_profile(PROFILE, overrides, duration=args.duration)
     except KeyboardInterrupt:       # Ctrl-C before the runner took over the signal

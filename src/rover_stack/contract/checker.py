@@ -85,6 +85,7 @@ class _TopicRecorder:
         self.overflow = 0
         self.window_s = 0.0
         self.setup_error = ''
+        self.message_class = message_class(spec.type)
 
     def on_message(self, msg, info) -> None:
         self.pending.append((time.monotonic(), info.get('source_timestamp') or 0, msg))
@@ -111,8 +112,7 @@ class _TopicRecorder:
 
     def _message_problems(self, msg) -> list[str]:
         spec = self.spec
-        expected_class = message_class(spec.type)
-        if not isinstance(msg, expected_class):
+        if not isinstance(msg, self.message_class):
             return [f'message of class {type(msg).__name__}, contract says {spec.type}']
         problems = []
         if spec.frame_id is not None and msg.header.frame_id != spec.frame_id:
@@ -213,8 +213,7 @@ def check_backend(
     for recorder in recorders:
         try:
             subscriptions.append(node.create_subscription(
-                message_class(recorder.spec.type), recorder.spec.name, recorder.on_message,
-                by_name(recorder.spec.qos)))
+                recorder.message_class, recorder.spec.name, recorder.on_message, by_name(recorder.spec.qos)))
         except RuntimeError as error:   # rcl refuses, e.g. the name is used with another type here
             recorder.setup_error = f'cannot subscribe as {recorder.spec.type}: {error}'
     start = time.monotonic()

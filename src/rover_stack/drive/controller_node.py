@@ -373,6 +373,7 @@ def main(args=None) -> int:
     # No rclpy signal handler: Ctrl-C/SIGTERM raise KeyboardInterrupt with the context still valid,
     # so the node can publish zero wheel speeds before it goes away.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)   # also when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     node = None
     try:
