@@ -12,6 +12,8 @@ EXECUTABLES = {
     'drive_controller': 'rover_stack.drive.controller_node:main',   # drive
     'cmd_arbitration': 'rover_stack.drive.arbitration_node:main',   # drive
     'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver
+    'rover_simulator': 'rover_stack.sim.sim_node:main',   # embedded MuJoCo simulator (hardware backend)
+    'ekf_localization': 'rover_stack.localization.ekf_node:main',   # localization
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests

@@ -243,3 +243,49 @@ def test_clock_time_in_stamps(harness):
     spin_until(harness.executor, lambda: harness.wheels, 3.0, 'a wheel command')
     age = harness.now() - Time.from_msg(harness.wheels[-1].header.stamp)
     assert 0.0 <= age.nanoseconds * 1e-9 < 1.0
+
+
+def test_corner_steering_commands(context):
+    h = Harness(context, robot_config=str(CONFIG / 'robot' / 'corner6.yaml'))
+    try:
+        steering = []
+        h.probe.create_subscription(JointState, 'steering_commands', steering.append, command_qos())
+        target = h.node.core.kinematics.inverse(0.3, 0.5).steering_angles
+
+        def steered():
+            if not steering:
+                return False
+            last = dict(zip(steering[-1].name, steering[-1].position, strict=True))
+            return all(math.isclose(last[j], a, abs_tol=1e-9) for j, a in target.items())
+        deadline = time.monotonic() + 5.0
+        while not (steered() and h.wheels and not all_zero(h.wheels[-1])):
+            assert time.monotonic() < deadline, 'corner never steered and drove'
+            h.send(0.3, 0.5)
+            spin_for(h.executor, 0.02)
+        first_moving = next(m for m in h.wheels if not all_zero(m))
+        at_start = [m for m in steering if stamp_s(m) <= stamp_s(first_moving)][-1]
+        angles = dict(zip(at_start.name, at_start.position, strict=True))
+        assert all(abs(angles[j] - a) <= 0.1 + 1e-9 for j, a in target.items()), 'wheels wait for steering'
+        assert any(0.0 < max(abs(a) for a in m.position) < 1.0 for m in steering), 'steering ramps'
+    finally:
+        h.close()
+
+
+def test_corner_odometry_from_separate_wheel_and_steering_messages(context):
+    h = Harness(context, robot_config=str(CONFIG / 'robot' / 'corner6.yaml'))
+    try:
+        g = h.node.geometry
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:
+            stamp = h.now().to_msg()
+            steering = JointState(name=g.steering_joints, position=[0.0] * len(g.steering_joints))
+            wheels = JointState(name=g.wheel_joints, velocity=[2.0] * len(g.wheel_joints))
+            steering.header.stamp = wheels.header.stamp = stamp
+            h.joints.publish(steering)
+            h.joints.publish(wheels)
+            spin_for(h.executor, 0.02)
+        spin_until(h.executor, lambda: len(h.odom) > 10, 3.0, 'odometry')
+        assert h.odom[-1].twist.twist.linear.x == pytest.approx(2.0 * g.wheel_radius, rel=0.03)
+        assert h.odom[-1].pose.pose.position.x > 0.1
+    finally:
+        h.close()

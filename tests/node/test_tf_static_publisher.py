@@ -104,8 +104,18 @@ def test_description_can_come_from_a_file(ros_context, executor, tmp_path):
     np.testing.assert_allclose(buffer.lookup('base_footprint', 'base_link').translation, [0, 0, 0.15])
 
 
+def test_description_can_come_from_the_robot_config(ros_context, executor):
+    executor.add(publisher_with(ros_context, robot_config='corner6'))
+    _, _, buffer = listener_node(ros_context, executor)
+    spin_until(executor, lambda: buffer.can_transform('base_link', 'gnss_link'), TIMEOUT,
+               'base_link -> gnss_link from config/robot/corner6.yaml')
+    # config/robot/corner6.yaml: gnss xyz [-0.35, 0.15, 0.60]
+    np.testing.assert_allclose(buffer.lookup('base_link', 'gnss_link').translation, [-0.35, 0.15, 0.60])
+
+
 @pytest.mark.parametrize(('params', 'message'), [
     ({}, 'set parameter robot_description'),
+    ({'robot_config': 'tricycle'}, "cannot expand robot_config 'tricycle'"),
     ({'robot_description_file': '/nonexistent/rover.urdf'}, "cannot read robot_description_file"),
     ({'robot_description': '<robot name="r"><link name="a"/>'}, 'malformed robot description: .*XML'),
     ({'robot_description': '<robot name="r"/>'}, 'malformed robot description: the URDF has no <link>'),

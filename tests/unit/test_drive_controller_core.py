@@ -307,11 +307,25 @@ def test_parse_joint_feedback(names, positions, velocities, expect):
         assert isinstance(result, str) and expect in result
 
 
-def test_parse_joint_feedback_needs_the_steering_angles():
+def test_parse_joint_feedback_with_and_without_steering():
     g = geometry('corner6')
     names = g.wheel_joints + g.steering_joints
-    ok = parse_joint_feedback(names, [0.0] * len(names), [1.0] * len(names), g.wheel_joints,
-                              g.steering_joints)
-    assert isinstance(ok, JointFeedback) and set(ok.steering_angles) == set(g.steering_joints)
-    bad = parse_joint_feedback(g.wheel_joints, [], [1.0] * 6, g.wheel_joints, g.steering_joints)
-    assert isinstance(bad, str) and 'steering' in bad
+    both = parse_joint_feedback(names, [0.1] * len(names), [1.0] * len(names), g.wheel_joints,
+                                g.steering_joints)
+    assert isinstance(both, JointFeedback) and both.has_wheels
+    assert set(both.steering_angles) == set(g.steering_joints)
+    wheels_only = parse_joint_feedback(g.wheel_joints, [], [1.0] * 6, g.wheel_joints, g.steering_joints)
+    assert isinstance(wheels_only, JointFeedback) and wheels_only.steering_angles == {}
+    steering_only = parse_joint_feedback(g.steering_joints, [0.2] * 4, [], g.wheel_joints, g.steering_joints)
+    assert isinstance(steering_only, JointFeedback) and not steering_only.has_wheels
+    assert steering_only.steering_angles == {j: 0.2 for j in g.steering_joints}
+    unrelated = parse_joint_feedback(['arm_joint'], [0.0], [0.0], g.wheel_joints, g.steering_joints)
+    assert isinstance(unrelated, str)
+
+
+def test_steering_only_feedback_does_not_refresh_the_wheel_feedback_age():
+    core = DriveControllerCore(geometry('corner6'))
+    core.feedback(1.0, {'steer_front_left_joint': 0.1}, wheels=False)
+    assert core.status(1.5).feedback_age is None
+    core.feedback(2.0, {})
+    assert core.status(2.5).feedback_age == pytest.approx(0.5)

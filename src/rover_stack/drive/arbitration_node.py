@@ -112,8 +112,8 @@ class CommandArbitration(Node):
         self._cmd_pub.publish(msg)
         if result.active != self._active:
             self._active_pub.publish(String(data=result.active))
-            if result.active == IDLE:
-                self.get_logger().warning('no fresh command source: publishing zero')
+            if result.active == IDLE and self._active is not None:
+                self.get_logger().warning(f'{self._active} went quiet, no fresh source: publishing zero')
             else:
                 self.get_logger().info(f'active input: {result.active}')
             self._active = result.active

@@ -99,6 +99,7 @@ class DriveControllerCore:
         self._accepted = 0
         self._timeouts = 0
         self._feedback_time: float | None = None
+        self._steering_time: float | None = None
         self._steering_feedback: dict[str, float] = {}
         self._steering_out = {j: 0.0 for j in self._steering_joints}
         self._steering_target = dict(self._steering_out)
@@ -159,10 +160,14 @@ class DriveControllerCore:
     def estop_latched(self) -> bool:
         return self._latched
 
-    def feedback(self, now: float, steering_angles: dict[str, float] | None = None) -> None:
-        """Record that joint feedback arrived at ``now``, with measured steering angles (rad)."""
-        self._feedback_time = now
+    def feedback(self, now: float, steering_angles: dict[str, float] | None = None,
+                 wheels: bool = True) -> None:
+        """Record joint feedback received at ``now``: measured steering angles (rad), and whether it
+        carried the wheels (only wheel feedback counts for the feedback age)."""
+        if wheels:
+            self._feedback_time = now
         if steering_angles:
+            self._steering_time = now
             self._steering_feedback.update(
                 {j: a for j, a in steering_angles.items() if j in self._steering_out and math.isfinite(a)})
 
@@ -212,14 +217,15 @@ class DriveControllerCore:
             self._steering_target = self.kinematics.inverse(v_target, w_target).steering_angles
         self._steering_out = self._steering.step(self._steering_target, dt)
         current = self._steering_out
-        if self._feedback_fresh(now) and all(j in self._steering_feedback for j in self._steering_joints):
+        if self._steering_fresh(now) and all(j in self._steering_feedback for j in self._steering_joints):
             current = self._steering_feedback
         self._waiting = self.config.wait_for_steering and wheels_should_wait(
             current, self._steering_target, self.config.steering_tolerance)
         if self._waiting:
             v_target = w_target = 0.0     # slow down (within the deceleration limits) until steered
         self._v, self._w = self._limiter.step(v_target, w_target, dt)
-        cmd = WheelCommand(self._rolling_speeds(self._v, self._w, self._steering_out), dict(self._steering_out))
+        speeds = self._rolling_speeds(self._v, self._w, self._steering_out)
+        cmd = WheelCommand(speeds, dict(self._steering_out))
         return scale_to_limit(cmd, self.geometry.max_wheel_speed)[0]
 
     def _rolling_speeds(self, v: float, w: float, angles: dict[str, float]) -> dict[str, float]:
@@ -231,11 +237,12 @@ class DriveControllerCore:
             angle = angles.get(wheel.steering_joint, 0.0) if wheel.steering_joint else 0.0
             along = v - w * wheel.y
             across = w * wheel.x
-            speeds[wheel.joint] = (math.cos(angle) * along + math.sin(angle) * across) / self.geometry.wheel_radius
+            rolling = math.cos(angle) * along + math.sin(angle) * across     # m/s along the wheel
+            speeds[wheel.joint] = rolling / self.geometry.wheel_radius
         return speeds
 
-    def _feedback_fresh(self, now: float) -> bool:
-        return self._feedback_time is not None and now - self._feedback_time <= self.config.feedback_timeout
+    def _steering_fresh(self, now: float) -> bool:
+        return self._steering_time is not None and now - self._steering_time <= self.config.feedback_timeout
 
     # ---- status ---------------------------------------------------------------------------------
     def status(self, now: float) -> ControllerStatus:
@@ -258,40 +265,50 @@ class DriveControllerCore:
 
 @dataclass(frozen=True)
 class JointFeedback:
-    """Wheel and steering state picked out of one joint-state message (rad/s, rad; None if absent)."""
+    """Wheel and steering state picked out of one joint-state message (rad/s, rad).
+
+    ``has_wheels`` is False for a message that carries only steering joints (a backend may publish
+    wheels and steering separately); ``steering_angles`` holds the steering joints present.
+    """
     wheel_velocities: dict[str, float]
     wheel_positions: dict[str, float] | None
     steering_angles: dict[str, float]
+
+    @property
+    def has_wheels(self) -> bool:
+        return bool(self.wheel_velocities) or self.wheel_positions is not None
 
 
 def parse_joint_feedback(names, positions, velocities, wheel_joints, steering_joints) -> JointFeedback | str:
     """Pick the drive joints out of a JointState (names with parallel position/velocity arrays).
 
-    Returns a JointFeedback, or an error string when a wheel joint is missing or non-finite.
-    Positions are used only when every wheel has a finite one; velocities are then optional.
+    Wheels: all or none of the wheel joints must be present; when present, each needs a finite
+    position (then positions are used) or every one a finite velocity. Steering joints are optional
+    (taken from finite positions). Returns a JointFeedback, or an error string.
     """
     names = list(names)
     if len(set(names)) != len(names):
         return 'duplicate joint names'
     index = {n: i for i, n in enumerate(names)}
-    missing = [j for j in wheel_joints if j not in index]
-    if missing:
-        return f'wheel joint(s) missing: {", ".join(missing)}'
-
-    def pick(values, joints):
-        if len(values) != len(names):
-            return None
-        out = {j: float(values[index[j]]) for j in joints if j in index}
-        return out if all(math.isfinite(x) for x in out.values()) and len(out) == len(joints) else None
-
-    wheel_positions = pick(positions, wheel_joints)
-    wheel_velocities = pick(velocities, wheel_joints)
-    if wheel_positions is None and wheel_velocities is None:
-        return 'wheel joints have neither finite positions nor finite velocities for every wheel'
     steering = {}
     if len(positions) == len(names):
         steering = {j: float(positions[index[j]]) for j in steering_joints
                     if j in index and math.isfinite(positions[index[j]])}
-    if len(steering) != len(steering_joints):
-        return f'steering joint(s) missing or non-finite: {sorted(set(steering_joints) - set(steering))}'
+    present = [j for j in wheel_joints if j in index]
+    if not present:
+        if steering:
+            return JointFeedback({}, None, steering)
+        return 'no wheel or steering joint of this rover'
+    if len(present) != len(wheel_joints):
+        return f'wheel joint(s) missing: {", ".join(j for j in wheel_joints if j not in index)}'
+
+    def pick(values):
+        if len(values) != len(names):
+            return None
+        out = {j: float(values[index[j]]) for j in wheel_joints}
+        return out if all(math.isfinite(x) for x in out.values()) else None
+
+    wheel_positions, wheel_velocities = pick(positions), pick(velocities)
+    if wheel_positions is None and wheel_velocities is None:
+        return 'wheel joints have neither finite positions nor finite velocities for every wheel'
     return JointFeedback(wheel_velocities or {}, wheel_positions, steering)

@@ -184,6 +184,7 @@ class DriveController(Node):
         self.odometry = WheelOdometry(self.core.kinematics)
         self._feedback: deque[tuple[JointFeedback, float, float]] = deque(maxlen=100)
         self._last_velocity_stamp: float | None = None
+        self._steering_feedback: dict[str, float] = {}
         self._closed = False
 
         self._wheel_pub = self.create_publisher(JointState, 'wheel_commands', command_qos())
@@ -263,17 +264,21 @@ class DriveController(Node):
         updated = None
         while self._feedback:
             fb, stamp, received = self._feedback.popleft()
+            self._steering_feedback.update(fb.steering_angles)
+            if not fb.has_wheels:
+                self.core.feedback(received, fb.steering_angles, wheels=False)
+                continue
             self.core.feedback(received, fb.steering_angles)
+            angles = dict(self._steering_feedback)   # latest known, also from steering-only messages
             try:
                 if fb.wheel_positions is not None:
-                    advanced = self.odometry.update_from_positions(
-                        fb.wheel_positions, fb.steering_angles, stamp)
+                    advanced = self.odometry.update_from_positions(fb.wheel_positions, angles, stamp)
                 else:
                     previous, self._last_velocity_stamp = self._last_velocity_stamp, stamp
                     if previous is None or not 0.0 < stamp - previous <= MAX_FEEDBACK_GAP:
                         continue
                     advanced = self.odometry.update_from_velocities(
-                        fb.wheel_velocities, fb.steering_angles, stamp - previous)
+                        fb.wheel_velocities, angles, stamp - previous)
             except ValueError as error:
                 self.get_logger().warning(f'odometry skipped a sample: {error}', throttle_duration_sec=5.0)
                 continue

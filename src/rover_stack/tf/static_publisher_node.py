@@ -22,6 +22,9 @@ class StaticTfParams:
         '', 'URDF XML of the robot; when empty, robot_description_file is read', read_only=True)
     robot_description_file: str = param(
         '', 'Path of a .urdf file, used when robot_description is empty', read_only=True)
+    robot_config: str = param(
+        '', 'Robot variant (skid4, skid6, corner6) or path of a config/robot/*.yaml; the xacro '
+        'description is expanded from it when the two parameters above are empty', read_only=True)
 
 
 def load_description(params: StaticTfParams) -> str:
@@ -29,7 +32,16 @@ def load_description(params: StaticTfParams) -> str:
     if params.robot_description.strip():
         return params.robot_description
     if not params.robot_description_file:
-        raise ValueError('set parameter robot_description (URDF XML) or robot_description_file (path)')
+        if params.robot_config:
+            from rover_stack.description.geometry import GeometryError
+            from rover_stack.description.xacro_expand import DescriptionError, expand
+
+            try:
+                return expand(params.robot_config)
+            except (GeometryError, DescriptionError) as error:
+                raise ValueError(f'cannot expand robot_config {params.robot_config!r}: {error}') from None
+        raise ValueError('set parameter robot_description (URDF XML), robot_description_file (path) '
+                         'or robot_config (variant or robot config path)')
     path = Path(params.robot_description_file)
     try:
         return path.read_text(encoding='utf-8')
@@ -47,6 +59,8 @@ class StaticTfPublisher(Node):
     Parameters (read-only):
       * ``robot_description`` (string): URDF XML. When empty, ``robot_description_file`` is used.
       * ``robot_description_file`` (string): path of a .urdf file.
+      * ``robot_config`` (string): variant name or config/robot/*.yaml path; the xacro description
+        (urdf/rover.urdf.xacro) is expanded from it when both of the above are empty.
     Refuses to start (ValueError) when neither is given, the file is unreadable or the URDF is
     malformed. Movable joints (wheels, steering) are not published here.
     """

@@ -1,0 +1,159 @@
+"""Latency of the drive command path: twist in -> cmd_arbitration -> drive_controller -> wheel_commands.
+
+The two nodes run as two separate processes (as on the rover); this process publishes one command at a
+time on the arbitration's ``autonomy/cmd_vel`` source, waits until the wheel command that carries it
+comes out, and records the hop times (monotonic clock of this process, callbacks included):
+
+* arbitration: command published -> ``cmd_vel`` out of the arbitration carrying it;
+* controller:  that ``cmd_vel`` -> ``wheel_commands`` carrying it;
+* end to end:  command published -> ``wheel_commands``.
+
+Both nodes are timer driven, so each hop includes the wait for the node's next tick. Commands are sent
+after a random (seeded) pause of up to one period, so they arrive at any phase of the timers, as real
+commands do; at 50 Hz expect about 10 ms mean per hop from the timers alone.
+The controller runs with high acceleration limits so a new command shows in the next wheel command.
+
+Usage (in the dev env):  python bench/drive_latency.py [--count 10000] [--rate 50]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import rclpy
+import yaml
+from geometry_msgs.msg import TwistStamped
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import JointState
+
+from rover_stack.common.qos import command_qos
+from rover_stack.description.geometry import load_geometry
+
+ROOT = Path(__file__).resolve().parents[1]
+ROBOT = ROOT / 'config' / 'robot' / 'skid4.yaml'
+WHEEL = 'wheel_front_left_joint'
+
+
+def start_nodes(namespace: str, rate: float, inputs_file: str) -> list[subprocess.Popen]:
+    common = ['--ros-args', '-r', f'__ns:={namespace}', '-p', f'rate:={rate}', '--log-level', 'warn']
+    controller = [sys.executable, '-m', 'rover_stack.drive.controller_node', *common,
+                  '-p', f'robot_config:={ROBOT}',
+                  '-p', 'linear_max_acceleration:=100.0', '-p', 'linear_max_deceleration:=100.0']
+    arbitration = [sys.executable, '-m', 'rover_stack.drive.arbitration_node', *common,
+                   '-p', f'inputs_file:={inputs_file}']
+    return [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in (arbitration, controller)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100.0 * (len(ordered) - 1)))]
+
+
+class Probe:
+    """Publishes numbered commands, matches them in the two outputs by their speed."""
+
+    def __init__(self, node, radius: float):
+        self.node, self.radius = node, radius
+        self.pub = node.create_publisher(TwistStamped, 'autonomy/cmd_vel', command_qos())
+        self.expected: float | None = None
+        self.sent_at = self.arbitrated_at = self.wheels_at = None
+        self.wheel_index: int | None = None
+        node.create_subscription(TwistStamped, 'cmd_vel', self._on_cmd_vel, command_qos())
+        node.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
+        self.seen_wheels = False
+
+    def send(self, v: float) -> None:
+        self.expected, self.arbitrated_at, self.wheels_at = v, None, None
+        msg = TwistStamped()
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg.twist.linear.x = v
+        self.sent_at = time.monotonic()
+        self.pub.publish(msg)
+
+    def _on_cmd_vel(self, msg: TwistStamped) -> None:
+        if self.arbitrated_at is None and self.expected is not None and msg.twist.linear.x == self.expected:
+            self.arbitrated_at = time.monotonic()
+
+    def _on_wheels(self, msg: JointState) -> None:
+        self.seen_wheels = True
+        if self.wheels_at is not None or self.expected is None or WHEEL not in msg.name:
+            return
+        speed = msg.velocity[list(msg.name).index(WHEEL)]
+        if abs(speed * self.radius - self.expected) < 1e-9:
+            self.wheels_at = time.monotonic()
+
+
+def run(count: int, rate: float) -> dict[str, list[float]]:
+    namespace = f'/drive_bench_{os.getpid()}'
+    with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as table:
+        yaml.safe_dump({'sources': [{'name': 'autonomy', 'topic': 'autonomy/cmd_vel', 'priority': 10,
+                                     'timeout': 1.0}]}, table)
+    processes = start_nodes(namespace, rate, table.name)
+    rclpy.init()
+    node = rclpy.create_node('drive_latency_bench', namespace=namespace)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    probe = Probe(node, load_geometry(ROBOT).wheel_radius)
+    hops: dict[str, list[float]] = {'arbitration': [], 'controller': [], 'end to end': []}
+    missed = 0
+    try:
+        deadline = time.monotonic() + 20.0
+        while not (probe.seen_wheels and probe.pub.get_subscription_count() > 0):
+            if time.monotonic() > deadline:
+                raise RuntimeError('the drive nodes did not come up within 20 s')
+            executor.spin_once(timeout_sec=0.05)
+        pause = random.Random(20261127)
+        for k in range(count + 20):                  # the first 20 warm up and are not counted
+            resume = time.monotonic() + pause.uniform(0.0, 1.0 / rate)
+            while (remaining := resume - time.monotonic()) > 0:
+                executor.spin_once(timeout_sec=remaining)
+            probe.send(0.2 + (k % 2000) * 0.0002)    # m/s, each one different from the previous
+            deadline = time.monotonic() + 1.0
+            while probe.wheels_at is None and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.01)
+            if probe.wheels_at is None or probe.arbitrated_at is None:
+                missed += 1
+                continue
+            if k >= 20:
+                hops['arbitration'].append(probe.arbitrated_at - probe.sent_at)
+                hops['controller'].append(probe.wheels_at - probe.arbitrated_at)
+                hops['end to end'].append(probe.wheels_at - probe.sent_at)
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+        Path(table.name).unlink()
+    if missed:
+        print(f'warning: {missed} commands never came out within 1 s')
+    return hops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--count', type=int, default=10_000, help='commands to time (default 10000)')
+    parser.add_argument('--rate', type=float, default=50.0, help='rate of both nodes in Hz (default 50)')
+    options = parser.parse_args()
+    started = time.monotonic()
+    hops = run(options.count, options.rate)
+    print(f'\ndrive command latency, {len(hops["end to end"])} commands, both nodes at {options.rate:g} Hz, '
+          f'two processes + this probe ({time.monotonic() - started:.0f} s)')
+    print(f'{"hop":<14}{"p50 ms":>9}{"p99 ms":>9}{"mean ms":>9}{"max ms":>9}')
+    for name, values in hops.items():
+        if values:
+            ms = [1000.0 * x for x in values]
+            print(f'{name:<14}{percentile(ms, 50):9.2f}{percentile(ms, 99):9.2f}{statistics.fmean(ms):9.2f}'
+                  f'{max(ms):9.2f}')
+
+
+if __name__ == '__main__':
+    main()
