@@ -119,5 +119,5 @@ def feed(localizer, event: Event, spec: SensorSpec) -> str | None:
     if event.kind == 'odom':
         return localizer.update_odom(event.t, *event.values)
     if event.kind == 'imu':
-        return localizer.update_imu(event.t, event.values[0])
+        return localizer.update_imu(event.t, event.values[0], spec.gyro_sigma ** 2)
     return localizer.update_gnss(event.t, *event.values, np.eye(2) * spec.gnss_sigma ** 2)
