@@ -14,6 +14,14 @@ EXECUTABLES = {
     'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver
     'rover_simulator': 'rover_stack.sim.sim_node:main',   # embedded MuJoCo simulator (hardware backend)
     'ekf_localization': 'rover_stack.localization.ekf_node:main',   # localization
+    'aruco_detector': 'rover_stack.perception.marker_node:main',   # perception
+    'object_detector': 'rover_stack.perception.object_node:main',   # perception
+    'obstacle_grid': 'rover_stack.perception.obstacle_node:main',   # perception
+    'camera_driver': 'rover_stack.perception.camera_driver_node:main',   # perception (real camera)
+    'gnss_driver': 'rover_stack.drivers.gnss_driver_node:main',   # NMEA GNSS driver
+    'imu_driver': 'rover_stack.drivers.imu_driver_node:main',   # serial IMU driver
+    'gz_wheel_adapter': 'rover_stack.gazebo.wheel_adapter_node:main',   # Gazebo joint commands
+    'rover_gz_world': 'rover_stack.gazebo.world:main',   # Gazebo world from a course file
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests

@@ -160,9 +160,9 @@ def test_imu_reads_gravity_at_rest():
 
 
 def test_scan_over_a_heightfield_matches_mujocos_own_ray_test():
-    from rover_stack.sim.terrain import Hill
-
     import mujoco
+
+    from rover_stack.sim.terrain import Hill
     terrain = TerrainSpec(size_x=40.0, size_y=40.0, resolution=64, max_height=3.0,
                           hills=(Hill(8.0, 0.0, 10.0, 2.0),))
     course = Course(name='hill', description='', difficulty='easy', datum=Datum(38.4, -110.8, 1300.0),

@@ -36,7 +36,8 @@ SENSORS = ('odom', 'imu', 'imu_yaw', 'gnss', 'landmark')
 @dataclass
 class EkfConfig:
     """Filter tuning. Variances in unit^2, spectral densities in unit^2/s."""
-    q_position: float = 0.005       # m^2/s, unmodelled slip
+    q_position: float = 0.005       # m^2/s, along the heading: slip, odometry scale error
+    q_lateral: float = 0.0002       # m^2/s, across the heading: sideways sliding
     q_yaw: float = 1.0e-6           # rad^2/s (the yaw follows the yaw-rate state)
     q_speed: float = 0.5            # (m/s)^2/s, acceleration
     q_yaw_rate: float = 0.5         # (rad/s)^2/s, angular acceleration
@@ -150,7 +151,8 @@ class Localizer:
     def _predict(self, dt: float) -> None:
         v, w = self.x[V], self.x[W]
         self.x, f = models.predict_state(self.x, dt)
-        q = models.process_noise(dt, self._q_density)
+        lateral = self.config.q_lateral if self.heading_initialized else self.config.q_position
+        q = models.process_noise(dt, self._q_density, self.x[YAW], lateral)
         if not self.heading_initialized:
             # Heading unknown: do not linearise around it; the position spreads by the distance moved.
             f[X, YAW] = f[Y, YAW] = 0.0

@@ -58,9 +58,19 @@ def predict_state(x: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return out, f
 
 
-def process_noise(dt: float, spectral_density: np.ndarray) -> np.ndarray:
-    """Q for a step of ``dt`` s: white noise of the given spectral densities (per-state, unit^2/s)."""
-    return np.diag(spectral_density * dt)
+def process_noise(dt: float, spectral_density: np.ndarray, yaw: float, lateral_density: float) -> np.ndarray:
+    """Q for a step of ``dt`` s: white noise of the given spectral densities (per state, unit^2/s).
+
+    The position noise is anisotropic: ``spectral_density[X]`` along the heading (wheel slip, odometry
+    scale), ``lateral_density`` across it (wheeled rovers barely slide sideways), rotated by ``yaw``.
+    """
+    q = np.diag(spectral_density * dt)
+    c, s = math.cos(yaw), math.sin(yaw)
+    along, across = spectral_density[X] * dt, lateral_density * dt
+    q[X, X] = c * c * along + s * s * across
+    q[Y, Y] = s * s * along + c * c * across
+    q[X, Y] = q[Y, X] = c * s * (along - across)
+    return q
 
 
 def tilt_factors(roll: float, pitch: float) -> tuple[float, float]:

@@ -136,7 +136,8 @@ class Simulator:
         self.gnss = GnssModel(config.gnss, rngs[2])
         self.camera = CameraModel(config.camera, rngs[3], self.built.camera_name, self.built.camera.k())
         # the heightfield (group TERRAIN) is ray-marched by the sensor; flat ground is a WORLD geom
-        self.range = RangeSensor(config.range, rngs[4], seen_groups=(WORLD_GROUP,), terrain=self.built.terrain)
+        self.range = RangeSensor(config.range, rngs[4], seen_groups=(WORLD_GROUP,),
+                                 terrain=self.built.terrain)
         self.battery = BatteryModel(config.battery, rngs[5])
         datum = getattr(course, 'datum', None)
         lat0, lon0, alt0 = ((datum.latitude, datum.longitude, datum.altitude) if datum is not None

@@ -1,0 +1,167 @@
+"""Shared plumbing of the camera-processing nodes: Image <-> numpy, and a base node that keeps only
+the latest frame and processes it on a worker thread.
+
+``ImageProcessingNode`` subscribes to ``camera/image_raw`` and ``camera/camera_info`` (image QoS). The
+image callback only stores: it pairs the image with the newest calibration and the camera -> base
+transform and puts it in a ``LatestFrame``; a worker thread takes the newest frame and calls
+``process``. Frames overwritten before the worker took them are counted as dropped and reported on
+``diagnostics`` with the received/processed counts and the processing time.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+
+from rover_stack.common.qos import command_qos, image_qos
+from rover_stack.perception.latest_frame import LatestFrame
+from rover_stack.perception.pose import CalibrationError, CameraModel
+from rover_stack.tf import listener as tf_listener
+from rover_stack.tf.buffer import TransformBuffer, TransformLookupError
+from rover_stack.tf.transform import Transform
+
+_CHANNELS = {'rgb8': 3, 'bgr8': 3, 'mono8': 1}
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """H x W x 3 uint8 RGB (or H x W for mono8) view of an Image; ValueError for what cannot be read."""
+    channels = _CHANNELS.get(msg.encoding)
+    if channels is None:
+        raise ValueError(f'unsupported encoding {msg.encoding!r} (rgb8, bgr8 or mono8)')
+    row = msg.width * channels
+    if msg.width == 0 or msg.height == 0 or msg.step < row or len(msg.data) < msg.step * msg.height:
+        raise ValueError(f'image {msg.width}x{msg.height} step {msg.step} does not match {len(msg.data)} bytes')
+    array = np.frombuffer(msg.data, dtype=np.uint8, count=msg.step * msg.height).reshape(msg.height, msg.step)
+    array = array[:, :row]
+    if channels == 1:
+        return array
+    array = array.reshape(msg.height, msg.width, 3)
+    return array[:, :, ::-1] if msg.encoding == 'bgr8' else array
+
+
+def rgb_to_image(array: np.ndarray, stamp, frame_id: str) -> Image:
+    """An rgb8 (or mono8 for 2-D arrays) Image of a uint8 array."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    msg = Image(height=array.shape[0], width=array.shape[1], is_bigendian=0)
+    msg.encoding = 'mono8' if array.ndim == 2 else 'rgb8'
+    msg.step = array.shape[1] * (1 if array.ndim == 2 else 3)
+    msg.data = array.tobytes()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    return msg
+
+
+@dataclass
+class Frame:
+    """One image ready for processing."""
+
+    msg: Image
+    camera: CameraModel
+    base_from_camera: Transform | None   # T_base_camera, None when tf has no path yet
+    received: float                      # time.monotonic() at the callback
+
+
+class ImageProcessingNode(Node):
+    """Base class; subclasses implement ``process(frame, image)`` and may add diagnostics values."""
+
+    def __init__(self, name: str, base_frame: str, diagnostics_period: float = 1.0, **node_kwargs):
+        super().__init__(name, **node_kwargs)
+        self.base_frame = base_frame
+        self.frames = LatestFrame()
+        self.tf_buffer = TransformBuffer()
+        self.tf_listener = tf_listener.TransformListener(self, self.tf_buffer)
+        self._camera: CameraModel | None = None
+        self._camera_source = None
+        self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0}
+        self.process_times: deque[float] = deque(maxlen=200)   # s per processed frame
+        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info, image_qos())
+        self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos())
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
+        self.create_timer(diagnostics_period, self._publish_diagnostics)
+        self._worker = threading.Thread(target=self._work, name=f'{name}_worker', daemon=True)
+        self._worker.start()
+
+    # ------------------------------------------------------------ callbacks: store only
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        key = (msg.width, msg.height, tuple(msg.k), tuple(msg.d))
+        if key == self._camera_source:
+            return
+        try:
+            self._camera = CameraModel.from_camera_info(msg)
+            self._camera_source = key
+        except CalibrationError as error:
+            self.get_logger().error(f'ignoring camera_info: {error}', throttle_duration_sec=5.0)
+
+    def _on_image(self, msg: Image) -> None:
+        camera = self._camera
+        if camera is None:
+            self.skipped['no_camera_info'] += 1
+            self.get_logger().warning('image without camera_info yet; skipped', throttle_duration_sec=5.0)
+            return
+        if (msg.width, msg.height) != (camera.width, camera.height):
+            camera = camera.scaled_to(msg.width, msg.height)
+        try:
+            base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.header.frame_id)
+        except TransformLookupError as error:
+            base_from_camera = None
+            self.skipped['no_transform'] += 1
+            self.get_logger().warning(f'no transform {msg.header.frame_id} -> {self.base_frame}: {error}',
+                                      throttle_duration_sec=5.0)
+        self.frames.put(Frame(msg, camera, base_from_camera, time.monotonic()))
+
+    # ------------------------------------------------------------ worker
+
+    def _work(self) -> None:
+        while not self.frames.closed:
+            frame = self.frames.take(timeout=0.5)
+            if frame is None:
+                continue
+            try:
+                image = image_to_rgb(frame.msg)
+            except ValueError as error:
+                self.skipped['bad_image'] += 1
+                self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
+                continue
+            start = time.perf_counter()
+            self.process(frame, image)
+            self.process_times.append(time.perf_counter() - start)
+
+    def process(self, frame: Frame, image: np.ndarray) -> None:   # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extra_diagnostics(self) -> dict[str, str]:
+        return {}
+
+    def _publish_diagnostics(self) -> None:
+        counts = self.frames.counts()
+        values = {f'frames_{k}': str(v) for k, v in counts.items()}
+        values.update({f'skipped_{k}': str(v) for k, v in self.skipped.items()})
+        times = np.array(self.process_times) * 1000.0
+        if times.size:
+            values['process_ms_p50'] = f'{np.percentile(times, 50):.1f}'
+            values['process_ms_max'] = f'{times.max():.1f}'
+        values.update(self.extra_diagnostics())
+        level = DiagnosticStatus.OK
+        message = 'ok'
+        if self._camera is None:
+            level, message = DiagnosticStatus.WARN, 'waiting for camera_info'
+        elif counts['dropped'] > 0:
+            message = f"{counts['dropped']} frames dropped (processing slower than the camera)"
+        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: frames', message=message,
+                                  values=[KeyValue(key=k, value=v) for k, v in values.items()])
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(array)
+
+    def destroy_node(self) -> None:
+        self.frames.close()
+        self._worker.join(timeout=5.0)
+        self.tf_listener.destroy()
+        super().destroy_node()
