@@ -1,6 +1,7 @@
 """Test-suite wiring shared by every tier.
 
-* Markers come from the directory: tests/unit -> unit, tests/node -> node, tests/system -> system.
+* Markers come from the directory: tests/unit -> unit, tests/node -> node, tests/system -> system,
+  tests/launch -> launch.
 * Each pytest run claims its own DDS domain id (an flock'ed file per id under the temp dir), so two
   runs on one machine, or a stray process, never hear each other. Child processes inherit it.
 * ``ros_context`` gives node tests a private rclpy Context, shut down afterwards.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-TIERS = ('unit', 'node', 'system')
+TIERS = ('unit', 'node', 'system', 'launch')
 _DOMAIN_RANGE = range(1, 102)   # valid ROS domain ids on Linux are 0..101 (0 left to people)
 _domain_lock = None
 

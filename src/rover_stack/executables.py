@@ -9,6 +9,8 @@ EXECUTABLES = {
     # bringup
     'rover_runner': 'rover_stack.bringup.runner:main',
     'rover_sim': 'rover_stack.cli.sim:main',
+    'rover': 'rover_stack.cli.rover:main',   # main CLI: rover sim (the main job)
+    'mission_executive': 'rover_stack.autonomy.mission_node:main',   # autonomy: mission executive
     'drive_controller': 'rover_stack.drive.controller_node:main',   # drive
     'cmd_arbitration': 'rover_stack.drive.arbitration_node:main',   # drive
     'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver
@@ -17,11 +19,15 @@ EXECUTABLES = {
     'aruco_detector': 'rover_stack.perception.marker_node:main',   # perception
     'object_detector': 'rover_stack.perception.object_node:main',   # perception
     'obstacle_grid': 'rover_stack.perception.obstacle_node:main',   # perception
+    'navigator': 'rover_stack.navigation.navigator_node:main',   # navigation (navigate_to_goal action)
     'camera_driver': 'rover_stack.perception.camera_driver_node:main',   # perception (real camera)
     'gnss_driver': 'rover_stack.drivers.gnss_driver_node:main',   # NMEA GNSS driver
     'imu_driver': 'rover_stack.drivers.imu_driver_node:main',   # serial IMU driver
     'gz_wheel_adapter': 'rover_stack.gazebo.wheel_adapter_node:main',   # Gazebo joint commands
     'rover_gz_world': 'rover_stack.gazebo.world:main',   # Gazebo world from a course file
+    'gz_sim': 'rover_stack.gazebo.launchers:gz_sim_main',   # exec gz sim with a package world
+    'gz_spawn': 'rover_stack.gazebo.launchers:gz_spawn_main',   # exec ros_gz_sim create (rover URDF)
+    'gz_bridge': 'rover_stack.gazebo.launchers:gz_bridge_main',   # exec ros_gz_bridge (gz_bridge.yaml)
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests

@@ -32,7 +32,8 @@ def rig(ros_context):
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(driver)
     executor.add_node(probe)
-    spin_until(executor, lambda: driver.count_subscribers('imu/data') > 0, 5.0, 'discovery')
+    spin_until(executor, lambda: driver.count_subscribers('imu/data') > 0
+               and probe.count_publishers('imu/data') > 0 and driver.lines.open, 5.0, 'discovery')
     yield executor, driver, received, master
     executor.shutdown()
     probe.destroy_node()
@@ -42,7 +43,7 @@ def rig(ros_context):
 
 
 def test_samples_meet_the_contract(rig):
-    executor, driver, received, master = rig
+    executor, _driver, received, master = rig
     level = ImuSample(0, (1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.2), (0.0, 0.0, 9.81))
     bare = ImuSample(1, None, (0.1, 0.0, 0.0), (0.0, 0.5, 9.7))
     os.write(master, lines(level, bare))

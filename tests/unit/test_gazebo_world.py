@@ -72,7 +72,7 @@ def test_heightmap_reproduces_the_course_terrain(generated, world):
     error = np.abs(seen.height_at(xs, ys) - terrain.height_at(xs, ys))
     assert error.max() < 0.05 and error.mean() < 0.01   # m: resampling 256 -> 257 nodes, 16-bit steps
     # north up: the hill at (0, 20) is in the upper half of the image, the basin at (-100, -40) lower left
-    hill_row = int(round((150 - 20) / 300 * 256))
+    hill_row = round((150 - 20) / 300 * 256)
     assert image[hill_row, 128] > image[256 - hill_row, 128]
 
 

@@ -70,3 +70,13 @@ def test_other_sentences_are_ignored():
 @pytest.mark.parametrize('previous, seq, lost', [(None, 5, 0), (5, 6, 0), (5, 8, 2), (65535, 0, 0), (65534, 1, 2)])
 def test_lost_samples_across_the_wrap(previous, seq, lost):
     assert lost_samples(previous, seq) == lost
+
+
+def test_the_example_line_of_the_docs_parses():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / 'docs' / 'drivers.md').read_text()
+    examples = [line for line in docs.splitlines() if line.startswith('$IMU,1')]
+    assert examples
+    for line in examples:
+        assert parse_imu_line(line) is not None

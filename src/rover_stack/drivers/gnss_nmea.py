@@ -4,9 +4,10 @@
   NavSatFix wants) = MSL altitude + geoid separation.
 * GST gives the 1-sigma errors of latitude, longitude and altitude (m). When a GST at most
   GST_MAX_AGE s (UTC time of day) from the GGA has arrived (the same epoch when the receiver sends GST
-  first, the previous one when it sends GGA first), the covariance is diag(sigma_lon^2, sigma_lat^2, sigma_alt^2) in ENU
-  order (east, north, up), type DIAGONAL_KNOWN; otherwise (HDOP * UERE)^2 horizontally and
-  (VDOP_FACTOR * HDOP * UERE)^2 vertically, type APPROXIMATED. Without either: UNKNOWN.
+  first, the previous one when it sends GGA first), the covariance is
+  diag(sigma_lon^2, sigma_lat^2, sigma_alt^2) in ENU order (east, north, up), type DIAGONAL_KNOWN;
+  otherwise (HDOP * UERE)^2 horizontally and (VDOP_FACTOR * HDOP * UERE)^2 vertically, type
+  APPROXIMATED. Without either: UNKNOWN.
 * RMC is used only from receivers that send no GGA (position, A/V status; altitude unknown).
 
 Fix quality -> NavSatStatus: 0 invalid, 6 dead reckoning, 7 manual, 8 simulation -> NO_FIX (-1);
@@ -119,7 +120,8 @@ def parse_gga(fields: list[str]) -> Gga:
         raise NmeaError(f'GGA quality/satellites {f[6]!r}/{f[7]!r} are not integers') from None
     msl, separation = _float(f[9]), _float(f[11])
     altitude = msl + (separation if math.isfinite(separation) else 0.0)
-    return Gga(f[1], _angle(f[2], f[3], 2), _angle(f[4], f[5], 3), quality, satellites, _float(f[8]), altitude)
+    return Gga(f[1], _angle(f[2], f[3], 2), _angle(f[4], f[5], 3), quality, satellites, _float(f[8]),
+               altitude)
 
 
 def parse_rmc(fields: list[str]) -> Rmc:
@@ -141,6 +143,10 @@ def parse_line(line: str) -> Gga | Rmc | Gst | None:
     kind = fields[0][2:] if len(fields[0]) == 5 else ''
     parser = PARSERS.get(kind)
     return parser(fields) if parser else None
+
+
+def _has_position(sentence: Gga | Rmc) -> bool:
+    return math.isfinite(sentence.latitude) and math.isfinite(sentence.longitude)
 
 
 class FixAssembler:
@@ -177,7 +183,7 @@ class FixAssembler:
         if isinstance(sentence, Gga):
             self._last_gga_time = now
             status = QUALITY_STATUS.get(sentence.quality, NO_FIX)
-            if status == NO_FIX or not (math.isfinite(sentence.latitude) and math.isfinite(sentence.longitude)):
+            if status == NO_FIX or not _has_position(sentence):
                 return self._no_fix()
             covariance, kind = self._covariance(sentence.time, sentence.hdop)
             return Fix(status, sentence.latitude, sentence.longitude, sentence.altitude, covariance, kind,
@@ -185,7 +191,7 @@ class FixAssembler:
         if isinstance(sentence, Rmc):
             if self._last_gga_time is not None and now - self._last_gga_time < GGA_SILENCE:
                 return None
-            if not sentence.valid or not math.isfinite(sentence.latitude) or not math.isfinite(sentence.longitude):
+            if not sentence.valid or not _has_position(sentence):
                 return self._no_fix()
             return Fix(FIX, sentence.latitude, sentence.longitude, math.nan, (0.0, 0.0, 0.0), COV_UNKNOWN)
         return None

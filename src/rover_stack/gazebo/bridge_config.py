@@ -80,7 +80,8 @@ def parse_bridge(text: str, source: str = '<bridge>') -> list[BridgeEntry]:
             if not isinstance(item.get(field), str) or not item[field]:
                 raise BridgeConfigError(f'{source}: entry {index}: {field} must be non-empty text')
         if item['direction'] not in DIRECTIONS:
-            raise BridgeConfigError(f'{source}: entry {index}: direction {item["direction"]!r} not in {DIRECTIONS}')
+            raise BridgeConfigError(f'{source}: entry {index}: direction {item["direction"]!r} '
+                                    f'not in {DIRECTIONS}')
         entries.append(BridgeEntry(*(item[f] for f in FIELDS)))
     return entries
 
@@ -103,7 +104,8 @@ def check_bridge(entries: list[BridgeEntry], contract, wheel_joints: set[str],
         if expected_gz is None:
             problems.append(f'{entry.ros_topic}: ROS type {entry.ros_type} is not one this stack bridges')
         elif entry.gz_type != expected_gz:
-            problems.append(f'{entry.ros_topic}: {entry.ros_type} pairs with {expected_gz}, not {entry.gz_type}')
+            problems.append(f'{entry.ros_topic}: {entry.ros_type} pairs with {expected_gz}, '
+                            f'not {entry.gz_type}')
     by_name = {e.ros_topic: e for e in entries}
     from_hardware = {t.name: t for t in contract.select('from_hardware')}
     for name in set(FROM_GAZEBO) - set(from_hardware):
@@ -114,7 +116,8 @@ def check_bridge(entries: list[BridgeEntry], contract, wheel_joints: set[str],
                 problems.append(f'{name}: bridged, but listed as not produced by Gazebo')
             continue
         if name not in FROM_GAZEBO:
-            problems.append(f'{name}: contract topic neither bridged from Gazebo nor listed in NOT_FROM_GAZEBO')
+            problems.append(f'{name}: contract topic neither bridged from Gazebo '
+                            'nor listed in NOT_FROM_GAZEBO')
             continue
         entry = by_name.get(name)
         if entry is None:
@@ -138,8 +141,8 @@ def check_bridge(entries: list[BridgeEntry], contract, wheel_joints: set[str],
         joint, command = match.groups()
         known = wheel_joints if command == 'cmd_vel' else steering_joints
         if joint not in known:
-            problems.append(f'{entry.ros_topic}: {joint} is not a {"wheel" if command == "cmd_vel" else "steering"}'
-                            ' joint of any robot variant')
+            kind = 'wheel' if command == 'cmd_vel' else 'steering'
+            problems.append(f'{entry.ros_topic}: {joint} is not a {kind} joint of any robot variant')
         if entry.direction != 'ROS_TO_GZ' or entry.ros_type != 'std_msgs/msg/Float64':
             problems.append(f'{entry.ros_topic}: must be std_msgs/msg/Float64, ROS_TO_GZ')
     commanded = {COMMAND_RE.match(e.ros_topic).group(1) for e in entries if COMMAND_RE.match(e.ros_topic)}

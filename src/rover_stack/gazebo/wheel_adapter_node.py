@@ -22,9 +22,10 @@ NODE_NAME = 'gz_wheel_adapter'
 
 @dataclass
 class WheelAdapterParams:
-    robot_config: str = param('skid4', 'Robot variant (skid4, skid6, corner6) or robot yaml path: joint names '
-                              'and limits', read_only=True)
-    rate: float = param(50.0, 'Rate of the per-joint commands', unit='Hz', low=5.0, high=500.0, read_only=True)
+    robot_config: str = param('skid4', 'Robot variant (skid4, skid6, corner6) or robot yaml path: joint '
+                              'names and limits', read_only=True)
+    rate: float = param(50.0, 'Rate of the per-joint commands', unit='Hz', low=5.0, high=500.0,
+                        read_only=True)
     command_timeout: float = param(0.5, 'No wheel_commands for this long: the wheels are commanded to 0',
                                    unit='s', low=0.05, high=5.0, read_only=True)
     estop_period: float = param(1.0, 'Period of the hardware_estop heartbeat (always false in Gazebo); '

@@ -40,6 +40,8 @@ PLATE_THICKNESS = 0.002       # m
 SPAWN_CLEARANCE = 0.10        # m, rover spawned this far above the ground, drops onto its wheels
 PHYSICS_STEP = 0.002          # s
 TERRAIN_TEXTURE_SIZE = 10.0   # m, one tile of the terrain texture
+SAND_BGR = (120, 150, 190)    # terrain colour (OpenCV channel order)
+FLAT_NORMAL_BGR = (255, 128, 128)   # normal map of a flat surface: +z
 WORLD_SYSTEMS = (             # (library, class) of each world system plugin
     ('gz-sim-physics-system', 'gz::sim::systems::Physics'),
     ('gz-sim-user-commands-system', 'gz::sim::systems::UserCommands'),
@@ -120,7 +122,8 @@ def _colour_material(parent: ET.Element, rgba: tuple[float, ...]) -> None:
     _sub(material, 'diffuse', nums(*rgba))
 
 
-def _static_model(world: ET.Element, name: str, x: float, y: float, z: float, yaw: float = 0.0) -> ET.Element:
+def _static_model(world: ET.Element, name: str, x: float, y: float, *, z: float,
+                  yaw: float = 0.0) -> ET.Element:
     model = _sub(world, 'model', name=name)
     _sub(model, 'static', 'true')
     _sub(model, 'pose', nums(x, y, z, 0, 0, yaw))
@@ -133,7 +136,7 @@ def _geometry(parent: ET.Element, kind: str, **fields: str) -> None:
         _sub(shape, key, value)
 
 
-def _shape(link: ET.Element, name: str, kind: str, rgba: tuple[float, ...], pose: str | None = None,
+def _shape(link: ET.Element, name: str, kind: str, rgba: tuple[float, ...], *, pose: str | None = None,
            collide: bool = True, **fields: str) -> None:
     """A visual (and collision, if ``collide``) of the same geometry on ``link``."""
     if collide:
@@ -178,7 +181,7 @@ def _world_header(world: ET.Element, course: Course) -> None:
 
 def _terrain(world: ET.Element, course: Course, size_z: float) -> None:
     spec = course.terrain
-    link = _static_model(world, 'terrain', 0.0, 0.0, 0.0)
+    link = _static_model(world, 'terrain', 0.0, 0.0, z=0.0)
     uri = f'{MATERIALS}/{course.name}_heightmap.png'
     size = nums(spec.size_x, spec.size_y, size_z)
     collision = _sub(link, 'collision', name='terrain_collision')
@@ -199,7 +202,7 @@ def _post(world: ET.Element, course: Course, field: Heightfield, post) -> None:
     half = plate / 2.0 + POST_WIDTH_MARGIN / 2.0
     top = post.height + plate / 2.0 + 0.05
     z0 = float(field.height_at(post.x, post.y))
-    link = _static_model(world, f'post_{post.tag_id}', post.x, post.y, z0)
+    link = _static_model(world, f'post_{post.tag_id}', post.x, post.y, z=z0)
     _shape(link, 'post', 'box', (0.95, 0.95, 0.95, 1.0), pose=nums(0, 0, top / 2, 0, 0, 0),
            size=nums(2 * half, 2 * half, top))
     faces = 4 if post.faces is None else int(post.faces)
@@ -216,7 +219,7 @@ def _post(world: ET.Element, course: Course, field: Heightfield, post) -> None:
 
 def _rocks(world: ET.Element, course: Course, field: Heightfield) -> None:
     for i, rock in enumerate(course.rocks):
-        link = _static_model(world, f'rock_{i}', rock.x, rock.y, float(field.height_at(rock.x, rock.y)))
+        link = _static_model(world, f'rock_{i}', rock.x, rock.y, z=float(field.height_at(rock.x, rock.y)))
         _shape(link, 'rock', 'ellipsoid', (0.45, 0.38, 0.33, 1.0),
                radii=nums(rock.radius, rock.radius * 0.9, rock.radius * 0.6))
 
@@ -224,7 +227,7 @@ def _rocks(world: ET.Element, course: Course, field: Heightfield) -> None:
 def _objects(world: ET.Element, course: Course, field: Heightfield) -> None:
     for i, obj in enumerate(course.objects):
         link = _static_model(world, f'object_{i}_{obj.kind}', obj.x, obj.y,
-                             float(field.height_at(obj.x, obj.y)), obj.yaw)
+                             z=float(field.height_at(obj.x, obj.y)), yaw=obj.yaw)
         if obj.kind == 'mallet':   # handle along the object's x, rubber head across it at +x
             _shape(link, 'handle', 'cylinder', (0.55, 0.35, 0.15, 1.0),
                    pose=nums(0, 0, 0.02, 0, math.pi / 2, 0), radius=num(0.015), length=num(0.30))
@@ -240,7 +243,7 @@ def _objects(world: ET.Element, course: Course, field: Heightfield) -> None:
 def _waypoint_flags(world: ET.Element, course: Course, field: Heightfield) -> None:
     for point in course.waypoints:
         link = _static_model(world, f'waypoint_{point.name}', point.x, point.y,
-                             float(field.height_at(point.x, point.y)))
+                             z=float(field.height_at(point.x, point.y)))
         _shape(link, 'pole', 'cylinder', (0.9, 0.9, 0.9, 1.0), pose=nums(0, 0, 0.5, 0, 0, 0), collide=False,
                radius=num(0.01), length=num(1.0))
         _shape(link, 'flag', 'box', (0.1, 0.8, 0.2, 1.0), pose=nums(0.12, 0, 0.9, 0, 0, 0), collide=False,
@@ -276,8 +279,8 @@ def build_world(course: Course) -> GeneratedWorld:
               f'rover_stack.gazebo.world; do not edit.\n     Rover spawn pose (x y z yaw): '
               f'{nums(spawn.x, spawn.y, spawn.z, spawn.yaw)} -->\n')
     images = {f'{MATERIALS}/{course.name}_heightmap.png': image,
-              f'{MATERIALS}/terrain_diffuse.png': np.full((64, 64, 3), (120, 150, 190), np.uint8),   # BGR sand
-              f'{MATERIALS}/terrain_normal.png': np.full((64, 64, 3), (255, 128, 128), np.uint8)}   # BGR flat +z
+              f'{MATERIALS}/terrain_diffuse.png': np.full((64, 64, 3), SAND_BGR, np.uint8),
+              f'{MATERIALS}/terrain_normal.png': np.full((64, 64, 3), FLAT_NORMAL_BGR, np.uint8)}
     for post in course.posts:
         images[marker_file(course.dictionary, post.tag_id)] = marker_image(post.tag_id, course.dictionary)
     return GeneratedWorld(course.name, header + ET.tostring(sdf, encoding='unicode') + '\n', images, spawn)

@@ -47,6 +47,8 @@ class EkfConfig:
     initial_gyro_bias_variance: float = 1.0e-4
     odom_speed_variance: float = 0.0025      # (m/s)^2, when the message has none
     odom_yaw_rate_variance: float = 0.02     # (rad/s)^2, skid steer slips: keep it loose
+    stationary_threshold: float = 1.0e-3     # odometry |v| (m/s) and |w| (rad/s) at or below: standing still
+    stationary_variance: float = 1.0e-6      # (m/s)^2, (rad/s)^2 of the zero twist while standing still
     gyro_variance: float = 1.0e-4            # (rad/s)^2
     imu_yaw_variance: float = 0.05           # rad^2
     gnss_variance: float = 6.25              # m^2 per axis, NavSatFix COVARIANCE_TYPE_UNKNOWN
@@ -230,10 +232,16 @@ class Localizer:
     # ---- sensors --------------------------------------------------------------------------------
     def update_odom(self, t: float, v: float, w: float, var_v: float | None = None,
                     var_w: float | None = None) -> str | None:
-        """Wheel odometry twist: body forward speed ``v`` m/s, yaw rate ``w`` rad/s at time ``t``."""
+        """Wheel odometry twist: body forward speed ``v`` m/s, yaw rate ``w`` rad/s at time ``t``.
+
+        Wheels that do not turn at all mean the rover stands still: the zero twist is then fused with
+        ``stationary_variance`` (a zero-velocity update), which pins the gyro bias while waiting.
+        """
         c = self.config
         var_v = c.odom_speed_variance if var_v is None else var_v
         var_w = c.odom_yaw_rate_variance if var_w is None else var_w
+        if abs(v) <= c.stationary_threshold and abs(w) <= c.stationary_threshold:
+            var_v = var_w = c.stationary_variance
         if reason := self._admit('odom', t, v, w, var_v, var_w):
             return reason
         model = models.odom_twist_model(self.x, self.roll, self.pitch)

@@ -50,17 +50,23 @@ class Scenario:
         return self.truth[i]
 
 
+#: Every profile starts with the rover standing still this long (waiting at the start gate).
+STANDSTILL_S = 10.0
+
+
 def straight(t: float) -> tuple[float, float]:
-    return 1.0, 0.0
+    return (0.0, 0.0) if t < STANDSTILL_S else (1.0, 0.0)
 
 
 def circle(t: float) -> tuple[float, float]:
-    return 1.0, 0.1     # 10 m radius
+    return (0.0, 0.0) if t < STANDSTILL_S else (1.0, 0.1)     # 10 m radius
 
 
 def figure_eight(t: float) -> tuple[float, float]:
+    if t < STANDSTILL_S:
+        return 0.0, 0.0
     loop = 2.0 * math.pi / 0.125    # one 8 m-radius circle, then the other way round
-    return 1.0, 0.125 if (t % (2 * loop)) < loop else -0.125
+    return 1.0, 0.125 if ((t - STANDSTILL_S) % (2 * loop)) < loop else -0.125
 
 
 TRAJECTORIES: dict[str, Callable[[float], tuple[float, float]]] = {
@@ -94,8 +100,9 @@ def simulate(profile: Callable[[float], tuple[float, float]], duration: float, s
 
     for i in every(spec.odom_rate):
         v, w = twist[i]
-        measured = (v * spec.odom_scale + rng.normal(0, spec.odom_speed_sigma),
-                    w * spec.odom_scale + rng.normal(0, spec.odom_yaw_rate_sigma))
+        moving = v != 0.0 or w != 0.0       # wheels that do not turn read exactly zero
+        measured = (v * spec.odom_scale + moving * rng.normal(0, spec.odom_speed_sigma),
+                    w * spec.odom_scale + moving * rng.normal(0, spec.odom_yaw_rate_sigma))
         events.append(Event(times[i], 'odom', measured))
     for i in every(spec.imu_rate):
         rate = twist[i, 1] + spec.gyro_bias + rng.normal(0, spec.gyro_sigma)

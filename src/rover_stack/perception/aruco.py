@@ -73,7 +73,8 @@ class MarkerDetector:
         corners, ids, _ = self._detector.detectMarkers(gray)
         if ids is None:
             return []
-        return [(int(i), c.reshape(4, 2).astype(np.float64)) for i, c in zip(ids.ravel(), corners, strict=True)]
+        return [(int(i), c.reshape(4, 2).astype(np.float64))
+                for i, c in zip(ids.ravel(), corners, strict=True)]
 
     def detect(self, image: np.ndarray, camera: CameraModel) -> list[MarkerObservation]:
         """Every marker found in ``image`` (grayscale, or RGB), accepted and rejected."""

@@ -57,7 +57,7 @@ class ReconnectingCapture:
     ``read(stop)`` returns a BGR frame, or None once ``stop`` is set. Not thread-safe: one reader.
     """
 
-    def __init__(self, source: int | str, width: int, height: int, fps: float, backoff_min: float,
+    def __init__(self, source: int | str, *, width: int, height: int, fps: float, backoff_min: float,
                  backoff_max: float, log: Callable[[str], None], opener=cv2.VideoCapture):
         self.source, self.width, self.height, self.fps = source, width, height, fps
         self.backoff_min, self.backoff_max = backoff_min, max(backoff_min, backoff_max)
@@ -159,8 +159,9 @@ class CameraDriverNode(Node):
             self.get_logger().warning(f'no calibration_file: publishing an ideal pinhole ({p.fovy:g} deg)')
         self._scaled: CameraModel | None = None
         self.frames_published = 0
-        self.capture = ReconnectingCapture(source, p.width, p.height, p.fps, p.reconnect_min, p.reconnect_max,
-                                           self._log_throttled, opener)
+        self.capture = ReconnectingCapture(source, width=p.width, height=p.height, fps=p.fps,
+                                           backoff_min=p.reconnect_min, backoff_max=p.reconnect_max,
+                                           log=self._log_throttled, opener=opener)
         self._image_pub = self.create_publisher(Image, 'camera/image_raw', image_qos())
         self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', image_qos())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
@@ -237,3 +238,7 @@ def main(args=None) -> int:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -36,7 +36,8 @@ def image_to_rgb(msg: Image) -> np.ndarray:
         raise ValueError(f'unsupported encoding {msg.encoding!r} (rgb8, bgr8 or mono8)')
     row = msg.width * channels
     if msg.width == 0 or msg.height == 0 or msg.step < row or len(msg.data) < msg.step * msg.height:
-        raise ValueError(f'image {msg.width}x{msg.height} step {msg.step} does not match {len(msg.data)} bytes')
+        raise ValueError(f'image {msg.width}x{msg.height} step {msg.step} does not match '
+                         f'{len(msg.data)} bytes')
     array = np.frombuffer(msg.data, dtype=np.uint8, count=msg.step * msg.height).reshape(msg.height, msg.step)
     array = array[:, :row]
     if channels == 1:

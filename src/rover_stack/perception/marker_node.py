@@ -37,7 +37,8 @@ class MarkerParams:
     confirm_hits: int = param(3, 'N: frames (of the last M) a marker must be seen in to be confirmed',
                               low=1, high=100, read_only=True)
     confirm_window: int = param(5, 'M: frames in the confirmation window', low=1, high=100, read_only=True)
-    gate_pairs: list = param([-1], 'Gate marker pairs as a flat list [left, right, left, right, ...]; '
+    gate_pairs: list = param([-1],  # noqa: RUF009 (param gives lists a default_factory)
+                              'Gate marker pairs as a flat list [left, right, left, right, ...]; '
                              '[-1] = none', read_only=True)
     mission: str = param('', 'Mission name or file whose gate legs add gate pairs; empty = none',
                          read_only=True)
@@ -134,9 +135,11 @@ class ArucoDetectorNode(ImageProcessingNode):
         self.tracker.update(seen)
         for obs, base_pose in accepted:
             state = self.tracker.state(obs.marker_id)
-            det = MarkerDetection(kind=MarkerDetection.KIND_ARUCO, id=obs.marker_id, label=self.params.dictionary,
-                                  size=self.params.marker_size, reprojection_error=obs.reprojection_error,
-                                  confidence=float(state.hits / self.tracker.window), confirmed=state.confirmed)
+            det = MarkerDetection(kind=MarkerDetection.KIND_ARUCO, id=obs.marker_id,
+                                  label=self.params.dictionary, size=self.params.marker_size,
+                                  reprojection_error=obs.reprojection_error,
+                                  confidence=float(state.hits / self.tracker.window),
+                                  confirmed=state.confirmed)
             det.header = header
             det.pose_camera = pose_msg(obs.pose.transform)
             if base_pose is not None:
@@ -153,7 +156,8 @@ class ArucoDetectorNode(ImageProcessingNode):
         if frame.base_from_camera is not None and self.pairs:
             positions = {i: self.tracker.state(i).payload for i in self.tracker.confirmed_ids()}
             positions = {i: v for i, v in positions.items() if v is not None}
-            for gate in find_gates(self.pairs, positions, self.params.gate_min_width, self.params.gate_max_width):
+            p = self.params
+            for gate in find_gates(self.pairs, positions, p.gate_min_width, p.gate_max_width):
                 msg = GateDetection(left_id=gate.left_id, right_id=gate.right_id, width=gate.width)
                 msg.header.stamp = header.stamp
                 msg.header.frame_id = self.base_frame
@@ -161,8 +165,8 @@ class ArucoDetectorNode(ImageProcessingNode):
                 self._gates_pub.publish(msg)
         if self._annotated_pub is not None:
             rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
-            self._annotated_pub.publish(rgb_to_image(annotate(rgb, observations, frame.camera,
-                                                              self.params.marker_size), header.stamp, header.frame_id))
+            drawn = annotate(rgb, observations, frame.camera, self.params.marker_size)
+            self._annotated_pub.publish(rgb_to_image(drawn, header.stamp, header.frame_id))
 
     def extra_diagnostics(self) -> dict[str, str]:
         with self._lock:
@@ -188,3 +192,7 @@ def main(args=None) -> int:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Node ``object_detector``: URC ground objects (mallet, bottle) from the camera, classical colour detector."""
+"""Node ``object_detector``: URC ground objects (mallet, bottle) from the camera, by colour and shape."""
 from __future__ import annotations
 
 import math
@@ -31,28 +31,28 @@ class ObjectParams:
 
 
 def _class_params(default: ColourClass):
-    """A parameter dataclass for one colour class, defaults from ``default`` (declared as '<label>.<name>')."""
+    """Parameter dataclass of one colour class, defaults from ``default`` (declared as '<label>.<name>')."""
 
     @dataclass
     class ClassParams:
         enabled: bool = param(True, f'Detect {default.label}s', read_only=True)
-        hsv_low: list = param(list(default.hsv_low), 'Lower HSV bound (OpenCV: H 0..180, S, V 0..255)',  # noqa: RUF009
-                              read_only=True)
-        hsv_high: list = param(list(default.hsv_high), 'Upper HSV bound; H below hsv_low wraps through red',  # noqa: RUF009
-                               read_only=True)
-        size: float = param(default.size, 'Known physical size of the blob side named by size_side', unit='m',
-                            low=0.005, high=5.0, read_only=True)
+        hsv_low: list = param(  # noqa: RUF009 (param gives lists a default_factory)
+            list(default.hsv_low), 'Lower HSV bound (OpenCV: H 0..180, S, V 0..255)', read_only=True)
+        hsv_high: list = param(  # noqa: RUF009
+            list(default.hsv_high), 'Upper HSV bound; H below hsv_low wraps through red', read_only=True)
+        size: float = param(default.size, 'Known physical size of the blob side named by size_side',
+                            unit='m', low=0.005, high=5.0, read_only=True)
         size_side: str = param(default.size_side, 'Blob side the size applies to', choices=('short', 'long'),
                                read_only=True)
-        min_aspect: float = param(default.min_aspect, 'Least long/short side ratio of a blob', low=1.0, high=50.0,
-                                  read_only=True)
+        min_aspect: float = param(default.min_aspect, 'Least long/short side ratio of a blob', low=1.0,
+                                  high=50.0, read_only=True)
         max_aspect: float = param(default.max_aspect, 'Largest long/short side ratio of a blob', low=1.0,
                                   high=50.0, read_only=True)
         min_area_px: int = param(default.min_area_px, 'Smallest blob', unit='px', low=1, high=100000,
                                  read_only=True)
         upright: bool = param(default.upright, 'The blob must be taller than wide', read_only=True)
-        max_range: float = param(default.max_range, 'Farther range estimates are discarded', unit='m', low=0.5,
-                                 high=100.0, read_only=True)
+        max_range: float = param(default.max_range, 'Farther range estimates are discarded', unit='m',
+                                 low=0.5, high=100.0, read_only=True)
 
     return ClassParams
 
@@ -83,9 +83,9 @@ class ObjectDetectorNode(ImageProcessingNode):
             for default in (MALLET, BOTTLE):
                 c = declare_params(self, _class_params(default), prefix=f'{default.label}.')
                 if c.enabled:
-                    classes.append(ColourClass(default.label, tuple(c.hsv_low), tuple(c.hsv_high), c.size,
-                                               c.size_side, c.min_aspect, c.max_aspect, c.min_area_px, c.max_range,
-                                               c.upright))
+                    classes.append(ColourClass(
+                        default.label, tuple(c.hsv_low), tuple(c.hsv_high), c.size, c.size_side, c.min_aspect,
+                        c.max_aspect, c.min_area_px, c.max_range, c.upright))
         except (ValueError, TypeError) as error:
             self.destroy_node()
             raise ValueError(f'{NODE_NAME}: {error}') from None
@@ -142,3 +142,7 @@ def main(args=None) -> int:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -68,7 +68,7 @@ class ColourClass:
                 raise ValueError(f'{self.label}: HSV bounds must be within 0..255')
 
 
-MALLET = ColourClass('mallet', (5, 170, 120), (20, 255, 255), size=0.09, size_side='short', min_aspect=1.1,
+MALLET = ColourClass('mallet', (5, 210, 120), (20, 255, 255), size=0.09, size_side='short', min_aspect=1.1,
                      max_aspect=4.0)
 BOTTLE = ColourClass('bottle', (95, 150, 60), (125, 255, 255), size=0.22, size_side='long', min_aspect=1.8,
                      max_aspect=5.5, upright=True)
@@ -102,7 +102,8 @@ class ColourBlobDetector:
         return found
 
     def _detect_class(self, hsv: np.ndarray, spec: ColourClass, camera: CameraModel) -> list[ObjectDetection]:
-        count, labels, stats, centroids = cv2.connectedComponentsWithStats(self.mask(hsv, spec), connectivity=8)
+        mask = self.mask(hsv, spec)
+        count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
         candidates = []
         for i in range(1, count):
             area = int(stats[i, cv2.CC_STAT_AREA])
@@ -127,7 +128,8 @@ class ColourBlobDetector:
             corners = cv2.boxPoints(((cx + x, cy + y), (rw, rh), angle)).astype(np.float64)
             fill = area / max(1.0, long_side * short_side)
             confidence = float(np.clip(fill, 0.0, 1.0) * min(1.0, area / (4.0 * spec.min_area_px)))
-            candidates.append(ObjectDetection(spec.label, (u, v), corners, float(size_px), spec.size, position,
-                                              math.atan2(-position[0], position[2]), confidence))
+            bearing = math.atan2(-position[0], position[2])
+            candidates.append(ObjectDetection(spec.label, (u, v), corners, float(size_px), spec.size,
+                                              position, bearing, confidence))
         candidates.sort(key=lambda d: -d.confidence)
         return candidates[:self.max_per_class]

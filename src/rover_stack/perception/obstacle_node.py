@@ -35,7 +35,8 @@ class GridParams:
                                     low=0.0, high=5.0, read_only=True)
     max_clear_range: float = param(10.0, 'Rays without a return clear free space this far', unit='m',
                                    low=0.0, high=100.0, read_only=True)
-    rate: float = param(5.0, 'Publishing rate of obstacles/grid', unit='Hz', low=0.1, high=50.0, read_only=True)
+    rate: float = param(5.0, 'Publishing rate of obstacles/grid', unit='Hz', low=0.1, high=50.0,
+                        read_only=True)
     odom_frame: str = param('odom', 'Frame the grid is fixed in', read_only=True)
     base_frame: str = param('base_link', 'Rover frame the grid is centred on', read_only=True)
     transform_timeout: float = param(0.5, 'How long a scan may wait for its transform', unit='s', low=0.0,
@@ -97,10 +98,12 @@ class ObstacleGridNode(Node):
         if n == 0 or not (math.isfinite(scan.angle_increment) and scan.angle_increment != 0.0
                           and math.isfinite(scan.angle_min) and 0.0 <= scan.range_min < scan.range_max):
             self.counts['dropped_invalid'] += 1
-            self.get_logger().warning('invalid scan (angles or range limits) dropped', throttle_duration_sec=5.0)
+            self.get_logger().warning('invalid scan (angles or range limits) dropped',
+                                      throttle_duration_sec=5.0)
             return True
         try:
-            odom_from_laser = self.tf_buffer.lookup(p.odom_frame, scan.header.frame_id, stamp_to_ns(scan.header.stamp))
+            odom_from_laser = self.tf_buffer.lookup(p.odom_frame, scan.header.frame_id,
+                                                    stamp_to_ns(scan.header.stamp))
         except ExtrapolationError as error:
             if time.monotonic() - received < p.transform_timeout:
                 return False
@@ -171,3 +174,7 @@ def main(args=None) -> int:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

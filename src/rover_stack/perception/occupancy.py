@@ -36,7 +36,8 @@ class GridConfig:
 
     def __post_init__(self):
         if not (self.resolution > 0 and self.size >= 2 * self.resolution):
-            raise ValueError(f'need resolution > 0 and size >= 2 cells, got {self.size} m / {self.resolution} m')
+            raise ValueError(f'need resolution > 0 and size >= 2 cells, got {self.size} m / '
+                             f'{self.resolution} m')
         if self.inflation_radius < 0 or self.max_clear_range < 0:
             raise ValueError('inflation_radius and max_clear_range must be >= 0')
         if not (self.hit > 0 > self.miss and self.clamp_low < self.occupied_threshold < self.clamp_high):
@@ -44,7 +45,7 @@ class GridConfig:
 
     @property
     def cells(self) -> int:
-        return int(round(self.size / self.resolution))
+        return round(self.size / self.resolution)
 
 
 def bresenham(x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,6 +80,15 @@ def bresenham_many(x0: int, y0: int, x1: np.ndarray, y1: np.ndarray,
     return xs[keep], ys[keep]
 
 
+def disk_kernel(radius_cells: float) -> np.ndarray | None:
+    """uint8 kernel of the cells whose centre is within ``radius_cells`` of the middle one; None if empty."""
+    r = math.floor(radius_cells + 1e-9)
+    if r < 1:
+        return None
+    offsets = np.arange(-r, r + 1)
+    return (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius_cells ** 2 + 1e-9).astype(np.uint8)
+
+
 class RollingGrid:
     """See the module docstring. Not thread-safe: one owner steps it."""
 
@@ -88,15 +98,14 @@ class RollingGrid:
         self.log_odds = np.zeros((n, n), dtype=np.float32)
         self.observed = np.zeros((n, n), dtype=bool)
         self._origin_cell = self._origin_for(*centre)   # world cell index of grid cell (0, 0), (ix, iy)
-        r = int(math.ceil(config.inflation_radius / config.resolution - 1e-9))
-        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)) if r > 0 else None
+        self._kernel = disk_kernel(config.inflation_radius / config.resolution)
 
     # ------------------------------------------------------------ geometry
 
     def _origin_for(self, x: float, y: float) -> tuple[int, int]:
         half = self.config.cells // 2
         res = self.config.resolution
-        return int(math.floor(x / res)) - half, int(math.floor(y / res)) - half
+        return math.floor(x / res) - half, math.floor(y / res) - half
 
     @property
     def origin(self) -> tuple[float, float]:
@@ -127,7 +136,7 @@ class RollingGrid:
 
     # ------------------------------------------------------------ updates
 
-    def integrate_scan(self, sensor_x: float, sensor_y: float, sensor_yaw: float, angles: np.ndarray,
+    def integrate_scan(self, sensor_x: float, sensor_y: float, sensor_yaw: float, angles: np.ndarray,  # noqa: PLR0917
                        ranges: np.ndarray, range_min: float, range_max: float) -> int:
         """Add one scan taken at world pose (x, y, yaw) of the sensor. ``angles`` rad CCW in the sensor
         frame, ``ranges`` m: finite values in [range_min, range_max] are returns; +inf means nothing

@@ -39,13 +39,15 @@ class CameraModel:
         if self.width <= 0 or self.height <= 0:
             raise CalibrationError(f'image size {self.width}x{self.height} must be positive')
         if not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0 or k[2, 2] != 1.0:
-            raise CalibrationError(f'camera matrix {k.ravel().tolist()} is not a valid K (fx, fy > 0, K[2,2] = 1)')
+            raise CalibrationError(f'camera matrix {k.ravel().tolist()} is not a valid K '
+                                   '(fx, fy > 0, K[2,2] = 1)')
         if not np.all(np.isfinite(d)):
             raise CalibrationError('distortion coefficients must be finite')
         object.__setattr__(self, 'k', k)
         object.__setattr__(self, 'd', d)
         object.__setattr__(self, 'r', np.asarray(self.r, dtype=float).reshape(3, 3))
-        p = np.hstack([k, np.zeros((3, 1))]) if self.p is None else np.asarray(self.p, dtype=float).reshape(3, 4)
+        p = (np.hstack([k, np.zeros((3, 1))]) if self.p is None
+             else np.asarray(self.p, dtype=float).reshape(3, 4))
         object.__setattr__(self, 'p', p)
 
     @classmethod
@@ -58,8 +60,8 @@ class CameraModel:
     def from_camera_info(cls, info) -> CameraModel:
         """From a sensor_msgs/CameraInfo (duck-typed: width, height, k, d, distortion_model)."""
         d = list(info.d) if len(info.d) else [0.0] * 5
-        return cls(int(info.width), int(info.height), np.asarray(info.k, dtype=float), np.asarray(d, dtype=float),
-                   info.distortion_model or 'plumb_bob')
+        return cls(int(info.width), int(info.height), np.asarray(info.k, dtype=float),
+                   np.asarray(d, dtype=float), info.distortion_model or 'plumb_bob')
 
     def scaled_to(self, width: int, height: int) -> CameraModel:
         """The same camera at another resolution (K and P scaled per axis)."""
@@ -114,7 +116,8 @@ def load_calibration(path: str | Path) -> CameraModel:
     d = matrix('distortion_coefficients', 1, n_dist) if n_dist else np.zeros((1, 5))
     try:
         return CameraModel(width, height, matrix('camera_matrix', 3, 3), d.ravel(),
-                           str(data.get('distortion_model', 'plumb_bob')), str(data.get('camera_name', 'camera')),
+                           str(data.get('distortion_model', 'plumb_bob')),
+                           str(data.get('camera_name', 'camera')),
                            matrix('rectification_matrix', 3, 3, required=False)
                            if data.get('rectification_matrix') is not None else np.eye(3),
                            matrix('projection_matrix', 3, 4, required=False))
@@ -141,7 +144,8 @@ def solve_marker_pose(corners: np.ndarray, size: float, camera: CameraModel) -> 
     """Pose of a square marker from its 4 image corners (4 x 2 px, ArUco order), or None if PnP fails."""
     image_points = np.asarray(corners, dtype=np.float64).reshape(4, 2)
     object_points = marker_object_points(size)
-    ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera.k, camera.d, flags=cv2.SOLVEPNP_IPPE_SQUARE)
+    ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera.k, camera.d,
+                                  flags=cv2.SOLVEPNP_IPPE_SQUARE)
     if not ok or not np.all(np.isfinite(tvec)) or tvec[2, 0] <= 0.0:
         return None
     projected, _ = cv2.projectPoints(object_points, rvec, tvec, camera.k, camera.d)

@@ -47,8 +47,8 @@ def background(camera: CameraModel, level: int = 110, seed: int = 0) -> np.ndarr
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
-def draw_marker(image: np.ndarray, camera: CameraModel, marker_id: int, size: float, t_camera_marker: Transform,
-                dictionary: str = 'DICT_4X4_50', supersample: int = 3) -> None:
+def draw_marker(image: np.ndarray, camera: CameraModel, marker_id: int, size: float,  # noqa: PLR0917
+                t_camera_marker: Transform, dictionary: str = 'DICT_4X4_50', supersample: int = 3) -> None:
     """Paint the marker (black square of side ``size`` m, plus quiet zone) into ``image`` in place.
     Renders at ``supersample`` times the resolution and averages down, like a camera's pixel area."""
     texture, scale = marker_texture(marker_id, dictionary)
@@ -67,15 +67,16 @@ def draw_marker(image: np.ndarray, camera: CameraModel, marker_id: int, size: fl
     size_hi = (camera.width * supersample, camera.height * supersample)
     warped = cv2.warpPerspective(texture, homography, size_hi, flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full_like(texture, 255), homography, size_hi, flags=cv2.INTER_LINEAR)
-    warped = cv2.resize(warped, (camera.width, camera.height), interpolation=cv2.INTER_AREA).astype(np.float32)
-    alpha = cv2.resize(mask, (camera.width, camera.height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    size_lo = (camera.width, camera.height)
+    warped = cv2.resize(warped, size_lo, interpolation=cv2.INTER_AREA).astype(np.float32)
+    alpha = cv2.resize(mask, size_lo, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     base = image.astype(np.float32)
     blended = base * (1 - alpha[..., None]) + (warped * alpha)[..., None]
     image[...] = np.clip(blended, 0, 255).astype(np.uint8)
 
 
-def draw_upright_object(image: np.ndarray, camera: CameraModel, centre_camera, width: float, height: float,
-                        rgb: tuple[int, int, int], ellipse: bool = False) -> None:
+def draw_upright_object(image: np.ndarray, camera: CameraModel, centre_camera, width: float,  # noqa: PLR0917
+                        height: float, rgb: tuple[int, int, int], ellipse: bool = False) -> None:
     """Paint an object of ``width`` x ``height`` m facing the camera, centred at ``centre_camera`` (m,
     optical frame), as a filled rectangle (or ellipse) in ``rgb``."""
     x, y, z = (float(v) for v in centre_camera)
@@ -84,13 +85,15 @@ def draw_upright_object(image: np.ndarray, camera: CameraModel, centre_camera, w
     half_w, half_h = fx * width / z / 2.0, fy * height / z / 2.0
     colour = tuple(int(c) for c in rgb)
     if ellipse:
-        cv2.ellipse(image, (round(u), round(v)), (max(1, round(half_w)), max(1, round(half_h))), 0, 0, 360, colour, -1)
+        axes = (max(1, round(half_w)), max(1, round(half_h)))
+        cv2.ellipse(image, (round(u), round(v)), axes, 0, 0, 360, colour, -1)
     else:
-        cv2.rectangle(image, (round(u - half_w), round(v - half_h)), (round(u + half_w) - 1, round(v + half_h) - 1),
-                      colour, -1)
+        top_left = (round(u - half_w), round(v - half_h))
+        cv2.rectangle(image, top_left, (round(u + half_w) - 1, round(v + half_h) - 1), colour, -1)
 
 
-def degrade(image: np.ndarray, noise_sigma: float = 0.0, blur_sigma: float = 0.0, seed: int = 0) -> np.ndarray:
+def degrade(image: np.ndarray, noise_sigma: float = 0.0, blur_sigma: float = 0.0,
+            seed: int = 0) -> np.ndarray:
     """Gaussian blur (sigma px) then Gaussian pixel noise (sigma grey levels), seeded."""
     out = image.astype(np.float32)
     if blur_sigma > 0:

@@ -1,0 +1,169 @@
+"""Marker detection throughput and latency: OpenCV's bare detectMarkers vs the aruco_detector node.
+
+For each resolution (640x480 and 1280x720) this measures, in one run:
+
+* bare:  frames/s of cv2.aruco.ArucoDetector.detectMarkers alone on grayscale synthetic images
+  (three 20 cm markers at 1.5 to 5 m, noise and blur), in this process;
+* node:  the ``aruco_detector`` node in its own process (as on the rover), images and camera_info
+  over DDS from this process:
+  - throughput: images published back to back for ``--seconds``; node fps = ``markers`` arrays
+    received per second (the node keeps only the newest frame, so this is what it sustains);
+  - latency: one frame in flight (the next is sent when the ``markers`` array carrying the previous
+    stamp arrives): image published -> detections received, monotonic clock of this process. It
+    includes the DDS transport of the image, which on this machine's loopback-only Fast DDS profile
+    alone is ~13 ms p50 at 640x480 (an echo node that only returns the header).
+
+Targets: node rate >= 75 % of the bare rate; p99 latency <= 40 ms at 640x480.
+
+Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--seconds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import CameraInfo, Image
+
+from rover_interfaces.msg import MarkerDetectionArray
+from rover_stack.common.qos import command_qos, image_qos
+from rover_stack.perception.camera_driver_node import camera_info_msg
+from rover_stack.perception.image_pipeline import rgb_to_image
+from rover_stack.perception.pose import CameraModel
+from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
+from rover_stack.tf.listener import StaticTransformBroadcaster
+from rover_stack.tf.transform import Transform
+
+RESOLUTIONS = ((640, 480), (1280, 720))
+OPTICAL = Transform.from_xyz_rpy((0.45, 0.0, 0.45), (-math.pi / 2, 0.0, -math.pi / 2))
+
+
+def images(camera: CameraModel, count: int = 8) -> list[np.ndarray]:
+    out = []
+    for i in range(count):
+        image = background(camera, seed=i)
+        for marker_id, pose in ((i, facing_pose(-0.8, 0.1, 1.5 + 0.2 * i, 0.2)),
+                                (10 + i, facing_pose(0.6, 0.0, 3.0, -0.2)),
+                                (20 + i, facing_pose(0.0, -0.3, 5.0))):
+            draw_marker(image, camera, marker_id, 0.2, pose)
+        out.append(degrade(image, noise_sigma=3.0, blur_sigma=0.7, seed=i))
+    return out
+
+
+def bare_rate(frames: list[np.ndarray], seconds: float) -> float:
+    parameters = cv2.aruco.DetectorParameters()
+    parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), parameters)
+    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        detector.detectMarkers(grays[count % len(grays)])
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def percentile(values, q):
+    return float(np.percentile(np.asarray(values), q))
+
+
+def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # noqa: PLR0917
+    """(sustained arrays/s with frames back to back, latencies in ms with one frame in flight, lost)."""
+    arrays: dict[tuple[int, int], float] = {}
+    sub = probe.create_subscription(MarkerDetectionArray, 'markers',
+                                    lambda m: arrays.__setitem__((m.header.stamp.sec, m.header.stamp.nanosec),
+                                                                 time.monotonic()), command_qos())
+    image_pub = probe.create_publisher(Image, 'camera/image_raw', image_qos())
+    info_pub = probe.create_publisher(CameraInfo, 'camera/camera_info', image_qos())
+    deadline = time.monotonic() + 20.0
+    while image_pub.get_subscription_count() == 0 or sub.get_publisher_count() == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError('aruco_detector did not come up')
+        executor.spin_once(timeout_sec=0.05)
+    latencies, lost = [], 0
+    messages = [rgb_to_image(f, None, 'camera_optical_frame') for f in frames]
+    # warm-up: the first frames pay for discovery and allocation
+    for i in range(count + 5):
+        stamp = probe.get_clock().now().to_msg()
+        key = (stamp.sec, stamp.nanosec)
+        msg = messages[i % len(messages)]
+        msg.header.stamp = stamp
+        if i == 5:
+            start = time.monotonic()
+        info_pub.publish(camera_info_msg(camera, stamp, 'camera_optical_frame'))
+        sent = time.monotonic()
+        image_pub.publish(msg)
+        wait_until = sent + timeout
+        while key not in arrays and time.monotonic() < wait_until:
+            executor.spin_once(timeout_sec=0.01)
+        if key not in arrays:
+            lost += 1
+        elif i >= 5:
+            latencies.append((arrays[key] - sent) * 1000.0)
+    elapsed = time.monotonic() - start
+    del elapsed   # one-in-flight rate is 1 / latency; the throughput comes from the back-to-back phase
+    sent = 0
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        stamp = probe.get_clock().now().to_msg()
+        msg = messages[sent % len(messages)]
+        msg.header.stamp = stamp
+        info_pub.publish(camera_info_msg(camera, stamp, 'camera_optical_frame'))
+        image_pub.publish(msg)
+        sent += 1
+        executor.spin_once(timeout_sec=0.0)
+    settle = 0.5   # s at the start of the burst not counted
+    counted = [t for t in arrays.values() if start + settle <= t <= start + seconds]
+    throughput = len(counted) / (seconds - settle)
+    for entity in (sub, image_pub, info_pub):
+        probe.destroy_subscription(entity) if entity is sub else probe.destroy_publisher(entity)
+    return throughput, latencies, lost
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=300, help='frames sent to the node per resolution')
+    parser.add_argument('--seconds', type=float, default=4.0, help='duration of each bare measurement, s')
+    args = parser.parse_args()
+    env = os.environ.copy()
+    env.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(102, 160) % 100 + 1))
+    os.environ['ROS_DOMAIN_ID'] = env['ROS_DOMAIN_ID']
+    node_process = subprocess.Popen([sys.executable, '-m', 'rover_stack.perception.marker_node', '--ros-args',
+                                     '--log-level', 'warn'], env=env)
+    rclpy.init()
+    probe = rclpy.create_node('perception_bench')
+    StaticTransformBroadcaster(probe).send_transform('base_link', 'camera_optical_frame', 0, OPTICAL)
+    executor = SingleThreadedExecutor()
+    executor.add_node(probe)
+    results = []
+    try:
+        for width, height in RESOLUTIONS:
+            camera = CameraModel.from_fov(width, height, 45.0)
+            frames = images(camera)
+            bare = bare_rate(frames, args.seconds)
+            rate, latencies, lost = node_run(probe, executor, camera, frames, args.frames, args.seconds)
+            results.append((width, height, bare, rate, latencies, lost))
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        rclpy.try_shutdown()
+        node_process.terminate()
+        node_process.wait(timeout=10)
+    print(f"{'resolution':>11} {'bare fps':>9} {'node fps':>9} {'node/bare':>9} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'max ms':>7} {'lost':>5}")
+    for width, height, bare, rate, latencies, lost in results:
+        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+        print(f'{width:>5}x{height:<5} {bare:9.1f} {rate:9.1f} {100 * rate / bare:8.0f}% '
+              f'{p50:7.1f} {p99:7.1f} {max(latencies):7.1f} {lost:5d}')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,574 @@
+"""Node ``mission_executive``: runs URC-style missions with the pure Executive (executive.py)."""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import rclpy
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.logging import get_logger
+from rclpy.node import Node
+from sensor_msgs.msg import NavSatFix
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from rover_interfaces.action import ExecuteMission, NavigateToGoal
+from rover_interfaces.msg import GateDetection, LegOutcome, MarkerDetectionArray, MissionStatus, StatusLight
+from rover_stack.autonomy import persistence
+from rover_stack.autonomy.executive import (
+    CancelNav,
+    Event,
+    Executive,
+    ExecutiveConfig,
+    NavGoal,
+    State,
+    targets_from_mission,
+)
+from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal, yaw_of
+from rover_stack.autonomy.mission import Mission, MissionError
+from rover_stack.autonomy.status_light import light_for
+from rover_stack.common.params import declare_params, param
+from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.geo.enu import LocalTangentPlane
+
+NODE_NAME = 'mission_executive'
+
+_RUNNING = (State.NAVIGATE, State.SEARCH, State.APPROACH, State.ARRIVED, State.NEXT_LEG)
+STATUS_STATE = {
+    State.IDLE: MissionStatus.IDLE, **dict.fromkeys(_RUNNING, MissionStatus.RUNNING),
+    State.PAUSED: MissionStatus.PAUSED, State.TELEOP: MissionStatus.TELEOP,
+    State.RETURNING: MissionStatus.RETURNING, State.SUCCEEDED: MissionStatus.SUCCEEDED,
+    State.FAILED: MissionStatus.FAILED, State.ABORTED: MissionStatus.FAILED,
+    State.CANCELED: MissionStatus.CANCELED,
+}
+NAV_EVENTS = {NavigateToGoal.Result.SUCCEEDED: Event.NAV_SUCCEEDED,
+              NavigateToGoal.Result.FAILED: Event.NAV_FAILED,
+              NavigateToGoal.Result.INVALID_GOAL: Event.NAV_FAILED}
+SERVICES = {'mission/skip_leg': Event.SKIP, 'mission/pause': Event.PAUSE, 'mission/resume': Event.RESUME,
+            'mission/abort_and_return': Event.ABORT_RETURN}
+
+
+@dataclass
+class MissionParams:
+    rate: float = param(10.0, 'Executive step rate', unit='Hz', low=1.0, high=100.0, read_only=True)
+    progress_file: str = param('', 'Progress file; empty = $ROS_HOME/rover_stack/mission_progress.json '
+                               '(default ROS_HOME ~/.ros)', read_only=True)
+    auto_resume: bool = param(True, 'At start-up, resume an unfinished mission from the progress file',
+                              read_only=True)
+    auto_resume_max_age: float = param(300.0, 'Resume by itself only if the progress file is younger',
+                                       unit='s', low=0.0, high=86400.0, read_only=True)
+    allowed_mission_dirs: list = param([''],  # noqa: RUF009 'Extra directories goal mission_file may name (config/missions '
+                                       'is always allowed)', read_only=True)
+    nav_retries: int = param(2, 'Navigation failures per goal before the leg fails', low=0, high=20,
+                             read_only=True)
+    arrived_hold: float = param(3.0, 'Flashing green at a target before the next leg', unit='s', low=0.0,
+                                high=60.0, read_only=True)
+    detection_range: float = param(5.0, 'Range at which targets are reliably confirmed (search spacing)',
+                                   unit='m', low=0.5, high=50.0, read_only=True)
+    search_overlap: float = param(0.8, 'Search sweep spacing = 2 x detection_range x overlap', low=0.1,
+                                  high=1.0, read_only=True)
+    search_pattern: str = param('spiral', 'Coverage pattern', choices=('spiral', 'square'), read_only=True)
+    search_goal_tolerance: float = param(1.5, 'Reaching a search waypoint or an approximate location',
+                                         unit='m', low=0.1, high=10.0, read_only=True)
+    goal_tolerance_fraction: float = param(0.4, 'gnss legs: navigator tolerance = this x leg tolerance',
+                                           low=0.05, high=1.0, read_only=True)
+    approach_standoff: float = param(1.0, 'Stop this far short of a post or object', unit='m', low=0.0,
+                                     high=5.0, read_only=True)
+    approach_goal_tolerance: float = param(0.5, 'Navigator tolerance of approach goals', unit='m', low=0.05,
+                                           high=5.0, read_only=True)
+    gate_entry_distance: float = param(2.5, 'Entry point before a gate, on its normal', unit='m', low=0.5,
+                                       high=20.0, read_only=True)
+    gate_exit_distance: float = param(2.0, 'Exit point past a gate', unit='m', low=0.5, high=20.0,
+                                      read_only=True)
+    resume_after_takeover: bool = param(True, 'Resume by itself when a teleop takeover ends (else wait '
+                                        'for mission/resume)')
+    autonomy_source: str = param('autonomy', 'Arbitration source name of autonomy; sources of higher '
+                                 'priority in the arbitration table are teleop', read_only=True)
+    arbitration_file: str = param('', 'Arbitration table; empty = config/arbitration.yaml', read_only=True)
+    datum_tolerance: float = param(1.0, 'Mission and localization datums farther apart than this are '
+                                   'reported; the localization datum defines the map', unit='m', low=0.0,
+                                   high=1000.0, read_only=True)
+    map_frame: str = param('map', 'Frame of navigation goals and odometry/filtered', read_only=True)
+    flash_period: float = param(0.5, 'Status light flash period', unit='s', low=0.1, high=5.0, read_only=True)
+    status_period: float = param(1.0, 'mission/status and feedback period while running', unit='s', low=0.1,
+                                 high=60.0, read_only=True)
+
+
+def default_progress_file() -> Path:
+    home = os.environ.get('ROS_HOME') or str(Path.home() / '.ros')
+    return Path(home) / 'rover_stack' / 'mission_progress.json'
+
+
+def teleop_sources(arbitration_file: str, autonomy: str) -> set[str]:
+    """Arbitration sources with a higher priority than ``autonomy`` (the teleop ones)."""
+    from rover_stack.drive.arbitration_node import load_inputs
+    from rover_stack.drive.controller_node import config_dir
+
+    config = load_inputs(Path(arbitration_file) if arbitration_file else config_dir() / 'arbitration.yaml')
+    priority = {s.name: s.priority for s in config.sources}
+    if autonomy not in priority:
+        raise ValueError(f'autonomy_source {autonomy!r} is not a source of the arbitration table '
+                         f'({", ".join(priority)})')
+    return {name for name, p in priority.items() if p > priority[autonomy]}
+
+
+@dataclass
+class Run:
+    """One mission being executed (with or without a client goal)."""
+    mission: Mission
+    text: str
+    source: str
+    digest: str
+    executive: Executive
+    started: float                       # s, ROS time
+    goal_handle: object = None
+    saved_legs: int = -1
+    saved_final: bool = False
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    detections: list = dataclasses.field(default_factory=list)   # recent confirmed MarkerDetection msgs
+
+
+class MissionExecutive(Node):
+    """Executes missions leg by leg: navigate, search, approach, arrived (executive.py).
+
+    Action server ``execute_mission`` (rover_interfaces/ExecuteMission): goal = mission_file (a name or
+    a path inside the allowed mission directories) or mission_yaml; feedback every ``status_period``;
+    result = one LegOutcome per leg. Cancel stops the rover's navigation and ends the mission.
+    Services (std_srvs/Trigger): ``mission/skip_leg``, ``mission/pause``, ``mission/resume``,
+    ``mission/abort_and_return`` (drive back to the previous leg's location and end).
+    Publishes ``mission/status`` (MissionStatus, latched, on change and every status_period) and
+    ``status_light`` (StatusLight, latched: red autonomous, blue teleop, flashing green arrived).
+    Subscribes ``odometry/filtered`` (nav_msgs/Odometry, pose in map), ``markers`` and ``objects``
+    (MarkerDetectionArray, confirmed detections only, pose_base in base_link), ``gates``
+    (GateDetection), ``active_source`` (std_msgs/String from cmd_arbitration: a teleop source of
+    higher priority than autonomy pauses the mission), ``datum`` (NavSatFix, the localization's map
+    origin: leg coordinates are converted with it).
+    Client of ``navigate_to_goal`` (NavigateToGoal, goals in ``map_frame``).
+    Progress (finished legs and outcomes) is saved atomically to ``progress_file``; a respawned node
+    resumes an unfinished mission by itself (``auto_resume``) and a re-sent identical goal continues
+    it. Parameters: see MissionParams (distances m, times s).
+    """
+
+    def __init__(self, **node_kwargs):
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = p = declare_params(self, MissionParams)
+        self._teleop = teleop_sources(p.arbitration_file, p.autonomy_source)
+        self._progress_path = Path(p.progress_file) if p.progress_file else default_progress_file()
+        self._mission_dirs = default_mission_dirs() + [Path(d) for d in p.allowed_mission_dirs if d]
+        self._lock = threading.RLock()
+        self._run: Run | None = None
+        self._pose: tuple[float, float, float] | None = None
+        self._datum: NavSatFix | None = None
+        self._active_source = ''
+        self._teleop_active = ''
+        self._detections = collections.deque(maxlen=200)
+        self._nav_events = collections.deque()
+        self._nav_handle = None
+        self._nav_goal_id = 0
+        self._pending_nav: NavGoal | None = None
+        self._last_status = None
+        self._last_light = None
+        self._last_status_time = 0.0
+        self._closing = False
+
+        group = ReentrantCallbackGroup()
+        self._server = ActionServer(self, ExecuteMission, 'execute_mission', self._execute,
+                                    goal_callback=self._on_goal, callback_group=group,
+                                    cancel_callback=lambda _h: CancelResponse.ACCEPT)
+        self._nav = ActionClient(self, NavigateToGoal, 'navigate_to_goal', callback_group=group)
+        self._status_pub = self.create_publisher(MissionStatus, 'mission/status', latched_qos())
+        self._light_pub = self.create_publisher(StatusLight, 'status_light', latched_qos())
+        self.create_subscription(Odometry, 'odometry/filtered', self._on_odom, sensor_qos(depth=10))
+        self.create_subscription(MarkerDetectionArray, 'markers', self._on_detections, command_qos())
+        self.create_subscription(MarkerDetectionArray, 'objects', self._on_detections, command_qos())
+        self.create_subscription(GateDetection, 'gates', self._on_gate, command_qos())
+        self.create_subscription(String, 'active_source', self._on_active_source, latched_qos())
+        self.create_subscription(NavSatFix, 'datum', self._on_datum, latched_qos())
+        for name, event in SERVICES.items():
+            self.create_service(Trigger, name, lambda req, res, e=event: self._on_service(e, res))
+        self.create_timer(1.0 / p.rate, self._step)
+        self._auto_resume_pending = p.auto_resume
+        self._publish(force=True)
+
+    # ------------------------------------------------------------ callbacks: store only
+    def _on_odom(self, msg: Odometry) -> None:
+        if msg.header.frame_id and msg.header.frame_id != self.params.map_frame:
+            self.get_logger().warning(f'odometry/filtered in {msg.header.frame_id!r}, expected '
+                                      f'{self.params.map_frame!r}: ignored', throttle_duration_sec=10.0)
+            return
+        q = msg.pose.pose.orientation
+        self._pose = (msg.pose.pose.position.x, msg.pose.pose.position.y, yaw_of(q.x, q.y, q.z, q.w))
+
+    def _on_detections(self, msg: MarkerDetectionArray) -> None:
+        self._detections.extend(d for d in msg.detections if d.confirmed)
+
+    def _on_gate(self, msg: GateDetection) -> None:
+        self._detections.append(msg)
+
+    def _on_active_source(self, msg: String) -> None:
+        self._active_source = msg.data
+
+    def _on_datum(self, msg: NavSatFix) -> None:
+        self._datum = msg
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    # ------------------------------------------------------------ starting runs
+    def _plane(self, mission: Mission) -> LocalTangentPlane:
+        """The map frame: the localization's datum when known (warn if the mission's differs)."""
+        plane = mission.plane()
+        datum = self._datum
+        if datum is None or not (math.isfinite(datum.latitude) and math.isfinite(datum.longitude)):
+            self.get_logger().warning('no localization datum yet: the mission datum defines the map')
+            return plane
+        east, north, _ = plane.to_enu(datum.latitude, datum.longitude)
+        offset = math.hypot(east, north)
+        if offset > self.params.datum_tolerance:
+            self.get_logger().error(
+                f'localization datum ({datum.latitude:.7f}, {datum.longitude:.7f}) is {offset:.1f} m from '
+                f'the mission datum: leg positions use the localization datum (the map frame)')
+        alt = datum.altitude if math.isfinite(datum.altitude) else mission.datum.altitude
+        return LocalTangentPlane(datum.latitude, datum.longitude, alt)
+
+    def _executive_config(self) -> ExecutiveConfig:
+        p = self.params
+        names = {f.name for f in dataclasses.fields(ExecutiveConfig)}
+        values = {name: getattr(p, name) for name in names if hasattr(p, name)}
+        values['resume_after_takeover'] = self.get_parameter('resume_after_takeover').value
+        return ExecutiveConfig(**values)
+
+    def _start_run(self, mission: Mission, text: str, source: str, start_leg: int, goal_handle=None) -> Run:
+        digest = persistence.digest(text)
+        try:
+            saved = persistence.load(self._progress_path)
+        except persistence.ProgressError as error:
+            self.get_logger().error(f'{error}: starting from the requested leg')
+            saved = None
+        resume_leg, prior = persistence.resume_point(saved, digest)
+        first = min(max(start_leg, resume_leg), len(mission.legs))
+        if resume_leg:
+            self.get_logger().info(f'resuming mission {mission.name!r} at leg {first + 1} '
+                                   f'from {self._progress_path}')
+        executive = Executive(targets_from_mission(mission, self._plane(mission)), self._executive_config(),
+                              first, prior)
+        run = Run(mission, text, source, digest, executive, self._now(), goal_handle)
+        if self._pose is not None:
+            executive.update_pose(*self._pose)
+        executive.handle(Event.START, self._now())
+        self._run = run
+        self._save(run)
+        return run
+
+    def _maybe_auto_resume(self) -> None:
+        self._auto_resume_pending = False
+        try:
+            saved = persistence.load(self._progress_path)
+            age = time.time() - self._progress_path.stat().st_mtime if saved else math.inf
+        except (persistence.ProgressError, OSError) as error:
+            self.get_logger().error(f'cannot resume: {error}')
+            return
+        if saved is None or not saved.running:
+            return
+        if age > self.params.auto_resume_max_age:
+            self.get_logger().warning(f'unfinished mission {saved.mission_name!r} in {self._progress_path} '
+                                      f'is {age:.0f} s old (auto_resume_max_age): not resuming by itself')
+            return
+        try:
+            mission = resolve_goal('', saved.mission_yaml, [])[0]
+        except MissionError as error:
+            self.get_logger().error(f'cannot resume the saved mission: {error}')
+            return
+        self._start_run(mission, saved.mission_yaml, saved.mission_source, saved.next_leg)
+
+    # ------------------------------------------------------------ action server
+    def _on_goal(self, _request) -> GoalResponse:
+        with self._lock:
+            run = self._run
+            if run is not None and not run.executive.finished and run.goal_handle is not None:
+                self.get_logger().warning('mission goal rejected: a mission is running (cancel it first)')
+                return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _execute(self, handle) -> ExecuteMission.Result:
+        request = handle.request
+        try:
+            mission, text, source = resolve_goal(request.mission_file, request.mission_yaml,
+                                                 self._mission_dirs)
+        except (MissionError, OSError) as error:
+            self.get_logger().error(f'mission goal aborted: {error}')
+            handle.abort()
+            return ExecuteMission.Result(success=False, message=str(error))
+        deadline = time.monotonic() + 10.0
+        while self._now() <= 0.0 and time.monotonic() < deadline:   # use_sim_time: wait for /clock
+            time.sleep(0.05)
+        with self._lock:
+            run = self._run
+            if run is not None and not run.executive.finished and run.goal_handle is None \
+                    and run.digest == persistence.digest(text):
+                run.goal_handle = handle            # a respawned node's own run: the client takes it over
+                self.get_logger().info(f'goal attached to the resumed mission {mission.name!r}')
+            else:
+                if run is not None and not run.executive.finished:
+                    run.executive.handle(Event.CANCEL, self._now())
+                    self._apply_commands(run)
+                run = self._start_run(mission, text, source, request.start_leg, handle)
+            self.get_logger().info(f'mission {mission.name!r} from {source}: {len(mission.legs)} legs, '
+                                   f'starting at leg {run.executive.leg_index + 1}')
+        next_feedback = 0.0
+        while rclpy.ok(context=self.context) and not run.done.is_set() and not self._closing:
+            if handle.is_cancel_requested:
+                with self._lock:
+                    run.executive.handle(Event.CANCEL, self._now())
+                    self._apply_commands(run)
+            if time.monotonic() >= next_feedback:
+                with self._lock:
+                    feedback = self._feedback(run)
+                handle.publish_feedback(feedback)
+                next_feedback = time.monotonic() + self.params.status_period
+            run.done.wait(0.05)
+        with self._lock:
+            result = self._result(run)
+        if run.executive.state is State.CANCELED and handle.is_cancel_requested:
+            handle.canceled()
+        elif result.success:
+            handle.succeed()
+        else:
+            handle.abort()
+        return result
+
+    def _feedback(self, run: Run) -> ExecuteMission.Feedback:
+        ex = run.executive
+        leg = ex.leg or ex.legs[-1]
+        return ExecuteMission.Feedback(
+            leg_index=min(ex.leg_index, len(ex.legs) - 1), leg_count=len(ex.legs), leg_kind=leg.kind,
+            state=ex.state.value, distance_to_target=ex.distance_to_target(),
+            elapsed=self._now() - run.started, confirmed_detections=list(run.detections[-5:]))
+
+    def _result(self, run: Run) -> ExecuteMission.Result:
+        ex = run.executive
+        legs = [LegOutcome(leg_index=r.index, leg_kind=r.kind, outcome=getattr(LegOutcome, r.outcome),
+                           duration=float(r.duration), final_distance=float(r.final_distance),
+                           message=r.message)
+                for r in ex.results]
+        return ExecuteMission.Result(success=ex.success, legs=legs, message=ex.message)
+
+    # ------------------------------------------------------------ services
+    def _on_service(self, event: Event, response):
+        with self._lock:
+            run = self._run
+            if run is None or run.executive.finished:
+                response.success, response.message = False, 'no mission is running'
+                return response
+            before = run.executive.state
+            response.success = run.executive.handle(event, self._now())
+            response.message = (run.executive.message if response.success
+                                else f'{event.value} is not possible in state {before.value}')
+            self._apply_commands(run)
+        self.get_logger().info(f'{event.value}: {response.message}')
+        return response
+
+    # ------------------------------------------------------------ the step
+    def _step(self) -> None:
+        now = self._now()
+        if now <= 0.0:        # use_sim_time and no /clock yet
+            return
+        with self._lock:
+            if self._auto_resume_pending:
+                self._maybe_auto_resume()
+            run = self._run
+            teleop = self._active_source if self._active_source in self._teleop else ''
+            if run is not None and not run.executive.finished:
+                ex = run.executive
+                if self._pose is not None:
+                    ex.update_pose(*self._pose)
+                self._feed_detections(run, now)
+                if teleop and not self._teleop_active:
+                    ex.handle(Event.TAKEOVER, now)
+                    self.get_logger().warning(f'teleop takeover by {teleop}: mission paused')
+                elif self._teleop_active and not teleop:
+                    ex.handle(Event.RELEASE, now)
+                    self.get_logger().info(f'teleop released: {ex.state.value}')
+                resume = self.get_parameter('resume_after_takeover').value
+                if resume != ex.config.resume_after_takeover:
+                    ex.config = dataclasses.replace(ex.config, resume_after_takeover=resume)
+                while self._nav_events:
+                    event, goal_id = self._nav_events.popleft()
+                    ex.handle(event, now, goal_id=goal_id)
+                ex.tick(now)
+                self._apply_commands(run)
+            else:
+                self._detections.clear()
+            if run is not None and not run.done.is_set():
+                self._save(run)
+                if run.executive.finished:
+                    ex = run.executive
+                    self.get_logger().info(f'mission {run.mission.name!r}: {ex.state.value}: {ex.message}')
+                    run.done.set()
+            self._teleop_active = teleop
+            self._send_pending_nav()
+            self._publish()
+
+    def _feed_detections(self, run: Run, now: float) -> None:
+        ex, pose = run.executive, self._pose
+        while self._detections:
+            msg = self._detections.popleft()
+            if pose is None:
+                continue
+            if isinstance(msg, GateDetection):
+                p = msg.pose
+                xy = base_to_map(pose, p.position.x, p.position.y)
+                yaw = pose[2] + yaw_of(p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w)
+                ex.observe('gate', (msg.left_id, msg.right_id), xy, yaw, now)
+                continue
+            xy = base_to_map(pose, msg.pose_base.position.x, msg.pose_base.position.y)
+            if msg.kind == msg.KIND_OBJECT:
+                ex.observe('object', msg.label, xy, None, now)
+            else:
+                ex.observe('marker', msg.id, xy, None, now)
+            if ex.leg is not None and (msg.id in ex.leg.tags or msg.label == ex.leg.object):
+                run.detections = [*run.detections[-9:], msg]
+
+    def _save(self, run: Run) -> None:
+        ex = run.executive
+        completed = ex.completed_legs
+        if completed == run.saved_legs and ex.finished == run.saved_final:
+            return
+        progress = persistence.Progress(run.mission.name, run.digest, run.source, run.text, completed,
+                                        not ex.finished, ex.results[:completed])
+        try:
+            persistence.save(self._progress_path, progress)
+        except OSError as error:
+            self.get_logger().error(f'cannot save progress to {self._progress_path}: {error}',
+                                    throttle_duration_sec=10.0)
+            return
+        run.saved_legs, run.saved_final = completed, ex.finished
+
+    # ------------------------------------------------------------ navigation client
+    def _apply_commands(self, run: Run) -> None:
+        for command in run.executive.take_commands():
+            if isinstance(command, CancelNav):
+                self._pending_nav = None
+                self._cancel_nav()
+            elif isinstance(command, NavGoal):
+                self._cancel_nav()
+                self._pending_nav = command
+
+    def _cancel_nav(self) -> None:
+        handle, self._nav_handle = self._nav_handle, None
+        if handle is not None:
+            handle.cancel_goal_async()
+
+    def _send_pending_nav(self) -> None:
+        command = self._pending_nav
+        if command is None:
+            return
+        if not self._nav.server_is_ready():
+            self.get_logger().warning('waiting for the navigate_to_goal server', throttle_duration_sec=5.0)
+            return
+        self._pending_nav = None
+        goal = NavigateToGoal.Goal(use_heading=command.yaw is not None, tolerance=float(command.tolerance))
+        goal.goal.header.frame_id = self.params.map_frame
+        goal.goal.header.stamp = self.get_clock().now().to_msg()
+        goal.goal.pose.position.x, goal.goal.pose.position.y = float(command.x), float(command.y)
+        yaw = command.yaw or 0.0
+        goal.goal.pose.orientation.z, goal.goal.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+        self._nav_goal_id = command.goal_id
+        self.get_logger().info(f'navigate ({command.purpose}) to ({command.x:.1f}, {command.y:.1f}) m'
+                               + (f' yaw {command.yaw:.2f}' if command.yaw is not None else '')
+                               + f' within {command.tolerance:.1f} m')
+        future = self._nav.send_goal_async(goal)
+        future.add_done_callback(lambda f, gid=command.goal_id: self._on_nav_accepted(f, gid))
+
+    def _on_nav_accepted(self, future, goal_id: int) -> None:
+        handle = future.result()
+        with self._lock:
+            if not handle.accepted:
+                self._nav_events.append((Event.NAV_FAILED, goal_id))
+                return
+            if goal_id != self._nav_goal_id or self._pending_nav is not None:
+                handle.cancel_goal_async()   # superseded while the request was in flight
+                return
+            self._nav_handle = handle
+        handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id))
+
+    def _on_nav_result(self, future, goal_id: int) -> None:
+        result = future.result().result
+        event = NAV_EVENTS.get(result.error_code)
+        if event is not None:
+            if event is Event.NAV_FAILED:
+                self.get_logger().warning(f'navigation failed: {result.message}')
+            self._nav_events.append((event, goal_id))
+
+    # ------------------------------------------------------------ status
+    def _publish(self, force: bool = False) -> None:
+        run = self._run
+        ex = run.executive if run else None
+        state = ex.state if ex else State.IDLE
+        light = light_for(state, self._teleop_active, ex.leg_index if ex else 0)
+        if force or light != self._last_light:
+            msg = StatusLight(color=light.color, flashing=light.flashing,
+                              flash_period=float(self.params.flash_period), reason=light.reason)
+            msg.header.stamp = self.get_clock().now().to_msg()
+            self._light_pub.publish(msg)
+            self._last_light = light
+        key = (state, ex.leg_index if ex else 0, ex.message if ex else '', self._active_source)
+        now = time.monotonic()
+        if not force and key == self._last_status and (
+                ex is None or ex.finished or now - self._last_status_time < self.params.status_period):
+            return
+        self._last_status, self._last_status_time = key, now
+        status = MissionStatus(state=STATUS_STATE[state], active_command_source=self._active_source)
+        status.header.stamp = self.get_clock().now().to_msg()
+        if ex is not None:
+            leg = ex.leg or ex.legs[-1]
+            status.mission_name = run.mission.name
+            status.leg_index = min(ex.leg_index, len(ex.legs) - 1)
+            status.leg_count = len(ex.legs)
+            status.leg_kind = leg.kind if ex.leg else ''
+            status.leg_state = state.value
+            status.distance_to_target = ex.distance_to_target()
+            status.elapsed = self._now() - run.started
+            status.message = ex.message
+        else:
+            status.distance_to_target = math.nan
+        self._status_pub.publish(status)
+
+    def destroy_node(self) -> None:
+        self._closing = True
+        with self._lock:
+            self._cancel_nav()
+        super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = MissionExecutive()
+        executor = MultiThreadedExecutor(num_threads=3)
+        executor.add_node(node)
+        executor.spin()
+    except ValueError as error:
+        get_logger(NODE_NAME).error(str(error))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

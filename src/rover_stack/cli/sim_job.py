@@ -1,0 +1,130 @@
+"""``rover sim`` (``make sim ARGS='...'``): the main job. (``rover_sim``, cli/sim.py, only brings the
+profile up, without a mission.)
+
+    rover sim [--course NAME|FILE] [--seed N] [--out DIR] [--realtime] [--kinematics {skid,corner}]
+              [--timeout S] [--verbose] [--list-courses]
+
+Brings the whole ``sim`` profile of config/node_sets.yaml up as separate processes (the process
+runner, rover_stack.bringup.runner), sends the course's mission to ``execute_mission``, prints the
+progress (leg, state, distance to the target) and writes to DIR (default runs/<UTC time>_<course>):
+report.json, run.mcap (the main topics), trajectory.png, stack.log (every node's output) and
+mission_progress.json. If the runner respawns the mission executive, the goal is sent again and the
+mission continues from the last completed leg. Exit 0 only when the mission succeeded and every leg
+was reached according to the ground truth; 1 otherwise; 2 for bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rover_stack.autonomy.mission import MissionError, load_mission_file
+from rover_stack.sim.course import CourseError, UnknownCourseError, list_courses, load_course
+
+PROFILE = 'sim'
+DEFAULT_COURSE = 'urc_demo'
+#: Robot variant (config/robot/<name>.yaml) used for each kinematics choice.
+ROBOT_FOR_KINEMATICS = {'skid': 'skid4', 'corner': 'corner6'}
+_STARTED = re.compile(r'\[rover_runner\] started mission_executive \(pid (\d+)\)')
+OUTCOME_NAMES = ('PENDING', 'SUCCEEDED', 'SKIPPED', 'TIMED_OUT', 'FAILED', 'ABORTED')
+
+
+def build_parser(prog: str = 'rover sim') -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split('\n\n')[0].strip('` '))
+    parser.add_argument('--course', default=DEFAULT_COURSE,
+                        help=f'course name or file (default {DEFAULT_COURSE})')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the simulated sensor noise (default 0)')
+    parser.add_argument('--out', default='', metavar='DIR',
+                        help='output directory (default runs/<time>_<course>)')
+    parser.add_argument('--realtime', action='store_true', help='run at wall-clock speed (default: as fast '
+                        'as the simulator can)')
+    parser.add_argument('--kinematics', choices=sorted(ROBOT_FOR_KINEMATICS), default='skid',
+                        help='drive type: ' + ', '.join(f'{k}={v}' for k, v in ROBOT_FOR_KINEMATICS.items()))
+    parser.add_argument('--timeout', type=float, default=0.0, metavar='S',
+                        help='wall-clock limit in s (default: the sum of the leg timeouts + 120)')
+    parser.add_argument('--verbose', action='store_true', help="also print every node's output")
+    parser.add_argument('--list-courses', action='store_true', help='list the shipped courses and exit')
+    return parser
+
+
+class StackProcess:
+    """The process runner as a child: output to stack.log, mission executive (re)starts counted."""
+
+    def __init__(self, argv: list[str], log_path: Path, verbose: bool):
+        self.starts: list[int] = []           # pids of mission_executive, in order
+        self._log = open(log_path, 'w', encoding='utf-8')   # closed in stop()
+        self._verbose = verbose
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        start_new_session=True, bufsize=1)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._log.write(line)
+            self._log.flush()
+            match = _STARTED.search(line)
+            if match:
+                self.starts.append(int(match.group(1)))
+            if self._verbose:
+                sys.stdout.write(line)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.alive():
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5.0)
+        self._thread.join(2.0)
+        self._log.close()
+        return self.process.returncode
+
+
+def runner_argv(course_path: str, mission_path: str, args, progress: Path) -> list[str]:
+    values = {'course': course_path, 'mission': mission_path, 'use_sim_time': 'true',
+              'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics], 'seed': str(args.seed),
+              'real_time_factor': '1.0' if args.realtime else '0.0', 'mission_progress': str(progress)}
+    argv = [sys.executable, '-m', 'rover_stack.bringup.runner', PROFILE]
+    for name, value in values.items():
+        argv += ['--arg', f'{name}:={value}']
+    return argv
+
+
+def main(argv: Sequence[str] | None = None, prog: str = 'rover sim') -> int:
+    args = build_parser(prog).parse_args(argv)
+    if args.list_courses:
+        print('\n'.join(list_courses()))
+        return 0
+    if args.timeout < 0:
+        print(f'{prog}: error: --timeout must be >= 0', file=sys.stderr)
+        return 2
+    try:
+        course = load_course(args.course)
+        mission_path = course.mission_path()
+        if mission_path is None:
+            raise MissionError(course.source, 0, 'mission_file', 'the course names no mission')
+        mission = load_mission_file(mission_path)
+    except (CourseError, UnknownCourseError, MissionError) as error:
+        print(f'{prog}: error: {error}', file=sys.stderr)
+        return 2
+    stamp = datetime.now(UTC).strftime('%Y%m%d_%H%M%S')
+    out = Path(args.out) if args.out else Path('runs') / f'{stamp}_{course.name}'
+    out.mkdir(parents=True, exist_ok=True)
+    from rover_stack.cli.sim_session import run_session  # rclpy only after the arguments are fine
+
+    return run_session(args, course, mission, Path(mission_path), out)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

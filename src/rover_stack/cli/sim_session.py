@@ -1,0 +1,203 @@
+"""One ``rover sim`` session: stack up, mission goal, progress, recording, report (see cli/sim.py)."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+
+from rover_interfaces.action import ExecuteMission
+from rover_stack.autonomy import persistence
+from rover_stack.autonomy.goals import default_mission_dirs
+from rover_stack.cli.sim_job import OUTCOME_NAMES, StackProcess, runner_argv
+from rover_stack.reporting.plot import plot_run
+from rover_stack.reporting.recorder import RunRecorder
+from rover_stack.reporting.report import LegRun, build_report, leg_truths
+
+SERVER_WAIT = 180.0   # s wall: bring-up of every node on a loaded machine
+PROGRESS_PERIOD = 5.0  # s wall between progress lines
+
+
+class Progress:
+    """Terminal lines: one per state change, and a periodic one with the distance."""
+
+    def __init__(self, mission):
+        self.mission = mission
+        self.last_key = None
+        self.last_line = 0.0
+        self.latest = None
+
+    def on_status(self, msg) -> None:
+        self.latest = msg
+        key = (msg.state, msg.leg_index, msg.leg_state)
+        if key != self.last_key:
+            self.last_key = key
+            self.print(msg)
+
+    def tick(self) -> None:
+        if self.latest is not None and time.monotonic() - self.last_line >= PROGRESS_PERIOD:
+            self.print(self.latest)
+
+    def print(self, msg) -> None:
+        self.last_line = time.monotonic()
+        leg = self.mission.legs[msg.leg_index] if msg.leg_index < len(self.mission.legs) else None
+        where = f'leg {msg.leg_index + 1}/{msg.leg_count} {leg.kind} {leg.name}' if leg else ''
+        distance = (f'  {msg.distance_to_target:6.1f} m to target'
+                    if math.isfinite(msg.distance_to_target) else '')
+        print(f'[{msg.header.stamp.sec:5d} s sim] {where}: {msg.leg_state or "idle"}{distance}'
+              + (f'  ({msg.message})' if msg.message and msg.leg_state in ('arrived', 'succeeded', 'failed',
+                                                                            'aborted', 'canceled') else ''),
+              flush=True)
+
+
+def _goal(mission_path: Path) -> ExecuteMission.Goal:
+    resolved = mission_path.resolve()
+    if any(resolved.is_relative_to(d.resolve()) for d in default_mission_dirs()):
+        return ExecuteMission.Goal(mission_file=str(resolved))
+    return ExecuteMission.Goal(mission_yaml=resolved.read_text(encoding='utf-8'))
+
+
+def _leg_runs(recorder: RunRecorder, outcomes: list[tuple[str, float]]) -> list[LegRun]:
+    runs = []
+    for i, (outcome, duration) in enumerate(outcomes):
+        arrived = [t for t, s in recorder.statuses if s.leg_index == i and s.leg_state == 'arrived']
+        ended = [t for t, s in recorder.statuses if s.leg_index > i or (s.leg_index == i and s.state >= 5)]
+        at = arrived[0] if arrived else (ended[0] if ended else None)
+        runs.append(LegRun(outcome, duration, at))
+    return runs
+
+
+def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
+    wall_start = time.monotonic()
+    progress_path = (out / 'mission_progress.json').resolve()
+    speed = 'real time' if args.realtime else 'as fast as possible'
+    print(f'rover sim: course {course.name!r}, mission {mission.name!r} ({len(mission.legs)} legs), seed '
+          f'{args.seed}, {speed}; output in {out}/', flush=True)
+    stack = StackProcess(runner_argv(course.source, str(mission_path), args, progress_path),
+                         out / 'stack.log', args.verbose)
+    timeout = args.timeout or sum(leg.timeout for leg in mission.legs) + 120.0
+    context = rclpy.Context()
+    rclpy.init(context=context, args=['--ros-args', '-p', 'use_sim_time:=false'])
+    node = rclpy.create_node('rover_sim_client', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    progress = Progress(mission)
+    recorder = RunRecorder(node, out / 'run.mcap', on_status=progress.on_status)
+    client = ActionClient(node, ExecuteMission, 'execute_mission')
+    goal = _goal(mission_path)
+    result, message, goal_future, result_future, sent_for = None, '', None, None, 0
+    try:
+        deadline = time.monotonic() + SERVER_WAIT
+        while not client.server_is_ready():
+            if not stack.alive() or time.monotonic() > deadline:
+                raise RuntimeError('the stack did not come up (see stack.log)')
+            executor.spin_once(timeout_sec=0.1)
+        print(f'rover sim: stack up after {time.monotonic() - wall_start:.0f} s; sending the mission',
+              flush=True)
+        deadline = time.monotonic() + timeout
+        while result is None:
+            if len(stack.starts) > sent_for and client.server_is_ready():
+                if sent_for:
+                    print('rover sim: mission executive respawned: sending the goal again', flush=True)
+                sent_for = len(stack.starts)
+                goal_future, result_future = client.send_goal_async(goal), None
+            if goal_future is not None and goal_future.done() and result_future is None:
+                handle = goal_future.result()
+                if not handle.accepted:
+                    raise RuntimeError('the mission goal was rejected')
+                result_future = handle.get_result_async()
+            if result_future is not None and result_future.done():
+                result = result_future.result().result
+                break
+            if not stack.alive():
+                raise RuntimeError(f'the stack stopped (exit {stack.process.returncode}; see stack.log)')
+            if time.monotonic() > deadline:
+                raise RuntimeError(f'no result within {timeout:.0f} s (--timeout)')
+            executor.spin_once(timeout_sec=0.1)
+            progress.tick()
+    except RuntimeError as error:
+        message = str(error)
+        print(f'rover sim: {message}', file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        message = 'interrupted'
+        print('rover sim: interrupted: stopping the stack', file=sys.stderr, flush=True)
+    finally:
+        code = stack.stop()
+        executor.spin_once(timeout_sec=0.1)
+        recorder.close()
+        node.destroy_node()
+        executor.shutdown()
+        context.try_shutdown()
+    if result is not None:
+        outcomes = [(OUTCOME_NAMES[leg.outcome], leg.duration) for leg in result.legs]
+        message = result.message
+    else:
+        outcomes = _outcomes_from_progress(progress_path, len(mission.legs))
+    report = _write_outputs(out, course, mission, args, recorder, outcomes=outcomes, result=result,
+                            message=message, wall=time.monotonic() - wall_start, stack_code=code)
+    _print_summary(report, out)
+    return 0 if report['success'] else 1
+
+
+def _outcomes_from_progress(path: Path, count: int) -> list[tuple[str, float]]:
+    try:
+        saved = persistence.load(path)
+    except persistence.ProgressError:
+        saved = None
+    outcomes = [('PENDING', math.nan)] * count
+    for leg in saved.legs if saved else []:
+        if 0 <= leg.index < count:
+            outcomes[leg.index] = (leg.outcome, leg.duration)
+    return outcomes
+
+
+def _write_outputs(out, course, mission, args, recorder, *, outcomes, result, message, wall,
+                   stack_code) -> dict:
+    plane = course.datum.plane()
+    truths = leg_truths(course, mission, plane)
+    report = build_report(
+        course=course.name, mission=mission.name, seed=args.seed, legs=truths,
+        runs=_leg_runs(recorder, outcomes), truth=recorder.truth, estimate=recorder.estimate,
+        collisions=recorder.collisions, sim_time_s=recorder.sim_time, wall_time_s=wall,
+        mission_success=bool(result is not None and result.success), message=message,
+        extra={'kinematics': args.kinematics, 'realtime': args.realtime,
+               'recorded_messages': recorder.messages, 'gnss_fixes': len(recorder.fixes), 'stack_exit_code': stack_code,
+               'mission_executive_starts': len(recorder_starts(out))})
+    (out / 'report.json').write_text(json.dumps(report, indent=2) + '\n', encoding='utf-8')
+    fixes = []
+    for lat, lon in recorder.fixes:
+        east, north, _ = plane.to_enu(lat, lon)
+        fixes.append((float(east), float(north)))
+    plot_run(out / 'trajectory.png', course, truths, report['legs'], truth=recorder.truth,
+             estimate=recorder.estimate, gnss=fixes, detections=recorder.detections_in_map(), title=f'{course.name} seed {args.seed}: '
+             + ('success' if report['success'] else 'FAILED'))
+    return report
+
+
+def recorder_starts(out: Path) -> list[str]:
+    try:
+        text = (out / 'stack.log').read_text(encoding='utf-8')
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if 'started mission_executive' in line]
+
+
+def _print_summary(report: dict, out: Path) -> None:
+    print(f'\nrover sim: {"SUCCESS" if report["success"] else "FAILED"}'
+          + (f': {report["message"]}' if report['message'] else ''))
+    for i, leg in enumerate(report['legs']):
+        error = '-' if leg['final_error_m'] is None else f'{leg["final_error_m"]:.2f} m'
+        time_s = '-' if leg['time_s'] is None else f'{leg["time_s"]:.0f} s'
+        print(f'  leg {i + 1} {leg["kind"]:6s} {leg["name"]:16s} {leg["outcome"]:9s} '
+              f'{"reached" if leg["reached"] else "missed ":7s} error {error:>8s} '
+              f'(tol {leg["tolerance_m"]} m) time {time_s}')
+    rmse = report['localization_rmse_m']
+    print(f'  sim time {report["sim_time_s"]} s, wall {report["wall_time_s"]:.0f} s, path '
+          f'{report["path_length_m"]} m, localization RMSE {rmse if rmse is None else round(rmse, 2)} m, '
+          f'collisions {report["collisions"]}')
+    print(f'  {out}/report.json, run.mcap, trajectory.png, stack.log', flush=True)

@@ -1,0 +1,307 @@
+"""mission_executive over DDS against a fake navigate_to_goal server and synthetic detections."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import pytest
+import rclpy
+from action_msgs.msg import GoalStatus
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionClient, ActionServer, CancelResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from rover_interfaces.action import ExecuteMission, NavigateToGoal
+from rover_interfaces.msg import LegOutcome, MarkerDetection, MarkerDetectionArray, MissionStatus, StatusLight
+from rover_stack.autonomy import persistence
+from rover_stack.autonomy.mission_node import MissionExecutive
+from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.geo.enu import LocalTangentPlane
+from rover_stack.testing.waiting import spin_until
+
+DATUM = (38.4064, -110.7919)
+PLANE = LocalTangentPlane(*DATUM)
+WP1, WP2, POST = (10.0, 0.0), (10.0, 10.0), (20.0, 12.0)   # map m; the post's true position
+
+
+def _ll(xy):
+    lat, lon, _ = PLANE.to_geodetic(*xy)
+    return f'latitude: {lat:.8f}\n    longitude: {lon:.8f}'
+
+
+MISSION = f"""name: node_test
+datum: {{latitude: {DATUM[0]}, longitude: {DATUM[1]}, altitude: 0.0}}
+defaults: {{timeout: 60.0, search_radius: 6.0}}
+legs:
+  - kind: gnss
+    {_ll(WP1)}
+  - kind: gnss
+    {_ll(WP2)}
+  - kind: post
+    tag_id: 7
+    {_ll((POST[0] - 2.0, POST[1] + 1.0))}
+"""
+
+
+class FakeWorld:
+    """A navigate_to_goal server that teleports a fake rover, and a camera that sees the post."""
+
+    def __init__(self, node, mode='succeed'):
+        self.node, self.mode = node, mode
+        self.goals: list = []
+        self.canceled = 0
+        self.active = 0
+        self.closing = False
+        self.pose = [0.0, 0.0]
+        self.lock = threading.Lock()
+        group = ReentrantCallbackGroup()
+        self.server = ActionServer(node, NavigateToGoal, 'navigate_to_goal', self._execute, callback_group=group,
+                                   cancel_callback=lambda _h: CancelResponse.ACCEPT)
+        self.odom_pub = node.create_publisher(Odometry, 'odometry/filtered', command_qos())
+        self.markers_pub = node.create_publisher(MarkerDetectionArray, 'markers', command_qos())
+        node.create_timer(0.05, self._publish)
+
+    def _execute(self, handle):
+        goal = handle.request.goal.pose.position
+        with self.lock:
+            self.goals.append((goal.x, goal.y, handle.request.tolerance))
+            self.active += 1
+        try:
+            return self._run_goal(handle, goal)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def _run_goal(self, handle, goal):
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline and not self.closing:
+            if handle.is_cancel_requested:
+                self.canceled += 1
+                handle.canceled()
+                return NavigateToGoal.Result(error_code=NavigateToGoal.Result.CANCELED)
+            if self.mode != 'hold':
+                break
+            time.sleep(0.02)
+        if self.mode == 'fail':
+            handle.abort()
+            return NavigateToGoal.Result(error_code=NavigateToGoal.Result.FAILED, message='fake: stuck')
+        if self.closing:
+            return NavigateToGoal.Result(error_code=NavigateToGoal.Result.CANCELED)
+        time.sleep(0.05)
+        with self.lock:
+            self.pose = [goal.x, goal.y]
+        handle.succeed()
+        return NavigateToGoal.Result(error_code=NavigateToGoal.Result.SUCCEEDED)
+
+    def _publish(self):
+        with self.lock:
+            x, y = self.pose
+        odom = Odometry()
+        odom.header.frame_id = 'map'
+        odom.header.stamp = self.node.get_clock().now().to_msg()
+        odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
+        odom.pose.pose.orientation.w = 1.0
+        self.odom_pub.publish(odom)
+        if math.dist((x, y), POST) < 6.0:          # the camera sees the post (rover yaw 0)
+            detection = MarkerDetection(kind=MarkerDetection.KIND_ARUCO, id=7, confirmed=True,
+                                        base_frame='base_link')
+            detection.pose_base.position.x, detection.pose_base.position.y = POST[0] - x, POST[1] - y
+            self.markers_pub.publish(MarkerDetectionArray(detections=[detection]))
+
+
+@pytest.fixture
+def setup(ros_context, tmp_path, request):
+    mode = getattr(request, 'param', 'succeed')
+    overrides = [Parameter('progress_file', value=str(tmp_path / 'progress.json')),
+                 Parameter('auto_resume', value=False), Parameter('arrived_hold', value=0.2),
+                 Parameter('rate', value=20.0), Parameter('status_period', value=0.2),
+                 Parameter('nav_retries', value=1)]
+    mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
+    peer = rclpy.create_node('mission_test_peer', context=ros_context)
+    world = FakeWorld(peer, mode)
+    executor = MultiThreadedExecutor(num_threads=4, context=ros_context)
+    executor.add_node(mission)
+    executor.add_node(peer)
+    t = MissionHarness(peer, executor, world, tmp_path)
+    yield t
+    world.closing = True
+    spin_until(executor, lambda: world.active == 0, 5.0, 'fake navigation goals to end')
+    executor.shutdown()
+    peer.destroy_node()
+    mission.destroy_node()
+
+
+class MissionHarness:
+    def __init__(self, node, executor, world, tmp_path):
+        self.node, self.executor, self.world, self.tmp_path = node, executor, world, tmp_path
+        self.client = ActionClient(node, ExecuteMission, 'execute_mission')
+        self.lights: list = []
+        self.statuses: list = []
+        self.feedback: list = []
+        node.create_subscription(StatusLight, 'status_light', self._on_light, latched_qos())
+        node.create_subscription(MissionStatus, 'mission/status', self._on_status, latched_qos())
+        self.source_pub = node.create_publisher(String, 'active_source', latched_qos())
+
+    def _on_light(self, msg):
+        self.lights.append(msg)
+
+    def _on_status(self, msg):
+        self.statuses.append(msg)
+
+    def wait(self, condition, what, timeout=15.0):
+        spin_until(self.executor, condition, timeout, what)
+
+    def send(self, **goal_fields):
+        goal = ExecuteMission.Goal(**({'mission_yaml': MISSION} | goal_fields))
+        self.wait(self.client.server_is_ready, 'execute_mission server')
+        future = self.client.send_goal_async(goal, feedback_callback=lambda m: self.feedback.append(m.feedback))
+        self.wait(future.done, 'goal response')
+        self.handle = future.result()
+        assert self.handle.accepted
+        self.result_future = self.handle.get_result_async()
+        return self.handle
+
+    def result(self, timeout=20.0):
+        self.wait(self.result_future.done, 'mission result', timeout)
+        return self.result_future.result()
+
+    def call(self, name):
+        client = self.node.create_client(Trigger, f'mission/{name}')
+        self.wait(client.service_is_ready, f'service {name}')
+        future = client.call_async(Trigger.Request())
+        self.wait(future.done, f'{name} response')
+        self.node.destroy_client(client)
+        return future.result()
+
+    def goals(self):
+        with self.world.lock:
+            return list(self.world.goals)
+
+    def light(self):
+        return self.lights[-1] if self.lights else None
+
+    def state(self):
+        return self.statuses[-1].state if self.statuses else None
+
+
+def test_mission_succeeds_with_feedback_light_and_progress(setup):
+    t = setup
+    t.send()
+    response = t.result()
+    result = response.result
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, result.message
+    assert result.success and [leg.outcome for leg in result.legs] == [LegOutcome.SUCCEEDED] * 3
+    assert [leg.leg_kind for leg in result.legs] == ['gnss', 'gnss', 'post']
+    assert result.legs[2].final_distance < 2.0            # stopped within 2 m of the post's position
+    goals = t.goals()
+    assert goals[0][:2] == pytest.approx(WP1, abs=0.01) and goals[1][:2] == pytest.approx(WP2, abs=0.01)
+    assert {f.leg_index for f in t.feedback} >= {0, 2} and t.feedback[-1].leg_count == 3
+    colors = [(m.color, m.flashing) for m in t.lights]
+    assert (StatusLight.RED, False) in colors and (StatusLight.GREEN, True) in colors
+    t.wait(lambda: t.state() == MissionStatus.SUCCEEDED, 'status SUCCEEDED')
+    saved = persistence.load(t.tmp_path / 'progress.json')
+    assert not saved.running and saved.next_leg == 3
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_cancel_stops_navigation(setup):
+    t = setup
+    handle = t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    cancel = handle.cancel_goal_async()
+    t.wait(cancel.done, 'cancel response')
+    response = t.result()
+    assert response.status == GoalStatus.STATUS_CANCELED
+    assert [leg.outcome for leg in response.result.legs] == [LegOutcome.ABORTED, LegOutcome.PENDING,
+                                                             LegOutcome.PENDING]
+    t.wait(lambda: t.world.canceled >= 1, 'navigation goal canceled')
+    t.wait(lambda: t.state() == MissionStatus.CANCELED, 'status CANCELED')
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_pause_resume_and_skip(setup):
+    t = setup
+    t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    assert not t.call('resume').success                    # not paused
+    assert t.call('pause').success
+    t.wait(lambda: t.state() == MissionStatus.PAUSED and t.world.canceled == 1, 'paused, nav canceled')
+    assert t.light().flashing and t.light().color == StatusLight.RED
+    assert t.call('resume').success
+    t.wait(lambda: len(t.goals()) == 2, 'navigation goal re-sent')
+    assert t.goals()[1][:2] == pytest.approx(WP1, abs=0.01)
+    assert t.call('skip_leg').success
+    t.wait(lambda: len(t.goals()) == 3, 'goal of leg 2')
+    assert t.goals()[2][:2] == pytest.approx(WP2, abs=0.01)
+    t.wait(lambda: t.statuses[-1].leg_index == 1, 'status on leg 2')
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_teleop_takeover_turns_the_light_blue_and_resumes(setup):
+    t = setup
+    t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    t.source_pub.publish(String(data='joystick'))
+    t.wait(lambda: t.light() is not None and t.light().color == StatusLight.BLUE, 'blue light')
+    t.wait(lambda: t.state() == MissionStatus.TELEOP and t.world.canceled == 1, 'TELEOP, nav canceled')
+    t.source_pub.publish(String(data='autonomy'))
+    t.wait(lambda: t.light().color == StatusLight.RED and len(t.goals()) == 2, 'resumed: red, goal re-sent')
+    assert t.state() == MissionStatus.RUNNING
+
+
+def test_abort_and_return_drives_back_to_the_previous_leg(setup):
+    t = setup
+    t.world.mode = 'succeed'
+    t.send()
+    t.wait(lambda: t.statuses and t.statuses[-1].leg_index == 1, 'leg 2 started')
+    t.world.mode = 'hold'
+    t.wait(lambda: len(t.goals()) == 2, 'goal of leg 2')
+    assert t.call('abort_and_return').success
+    t.wait(lambda: t.state() == MissionStatus.RETURNING, 'RETURNING')
+    t.wait(lambda: len(t.goals()) == 3, 'return goal')
+    assert t.goals()[2][:2] == pytest.approx(WP1, abs=0.01)
+    t.world.mode = 'succeed'
+    t.world.canceled = 0
+    response = t.result()
+    assert response.status == GoalStatus.STATUS_ABORTED and not response.result.success
+    assert [leg.outcome for leg in response.result.legs] == [LegOutcome.SUCCEEDED, LegOutcome.ABORTED,
+                                                             LegOutcome.PENDING]
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_resumes_from_the_progress_file(setup):
+    t = setup
+    saved = persistence.Progress('node_test', persistence.digest(MISSION), '<mission_yaml>', MISSION, next_leg=1,
+                                 legs=[persistence.LegResult(0, 'gnss', 'leg1_gnss', 'SUCCEEDED', 4.0, 0.3)])
+    persistence.save(t.tmp_path / 'progress.json', saved)
+    t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    assert t.goals()[0][:2] == pytest.approx(WP2, abs=0.01)      # leg 1 is done: straight to leg 2
+    t.handle.cancel_goal_async()
+    legs = t.result().result.legs
+    assert legs[0].outcome == LegOutcome.SUCCEEDED and legs[0].duration == 4.0
+
+
+@pytest.mark.parametrize('goal', [{'mission_file': '/etc/passwd.yaml'}, {'mission_yaml': 'name: [1'},
+                                  {'mission_file': 'no_such_mission'}, {'mission_yaml': ''}])
+def test_bad_goals_are_aborted_with_a_message(setup, goal):
+    t = setup
+    t.send(**({'mission_yaml': ''} | goal))
+    response = t.result()
+    assert response.status == GoalStatus.STATUS_ABORTED and response.result.message
+    assert t.goals() == []
+
+
+@pytest.mark.parametrize('setup', ['fail'], indirect=True)
+def test_navigation_failures_fail_the_legs(setup):
+    t = setup
+    t.send()
+    response = t.result()
+    assert not response.result.success
+    assert [leg.outcome for leg in response.result.legs] == [LegOutcome.FAILED] * 3
+    assert len(t.goals()) == 6                              # every goal tried twice (nav_retries 1)
