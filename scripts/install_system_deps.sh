@@ -2,10 +2,13 @@
 # Install the Debian/Ubuntu tools the tests use, if missing (idempotent, fast when present):
 #   check_urdf (liburdfdom-tools)  — robot description checks
 #   ign sdf (ignition-tools, libsdformat-dev) — Gazebo world / URDF->SDF validation
+#   Mesa EGL (libegl1, libegl-mesa0, libgl1-mesa-dri) — simulator camera rendering
 set -euo pipefail
 need=()
 command -v check_urdf >/dev/null 2>&1 || need+=(liburdfdom-tools)
-command -v ign >/dev/null 2>&1 || need+=(ignition-tools libsdformat-dev)   # ign sdf -k: Gazebo SDF checks (~20 s)
+command -v ign >/dev/null 2>&1 || need+=(ignition-tools libsdformat-dev)
+# MuJoCo's offscreen camera rendering (MUJOCO_GL=egl) through Mesa's software EGL
+ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0' || need+=(libegl1 libegl-mesa0 libgl1-mesa-dri)   # ign sdf -k: Gazebo SDF checks (~20 s)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

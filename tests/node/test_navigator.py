@@ -1,5 +1,6 @@
 """The navigator against a tiny kinematic rover: odometry/filtered in map, a synthetic obstacle grid in
 odom (map -> odom offset and rotated on tf_static), commands integrated back into the pose."""
+import importlib.util
 import math
 import time
 
@@ -175,7 +176,7 @@ def test_new_goal_preempts_and_cancel_stops_with_a_zero_command(setup):
     spin_until(executor, cancel.done, 5.0, 'cancel response')
     result = result_of(executor, second, 5.0)
     assert result.error_code == Result.CANCELED
-    assert rover.commands[-1] == (0.0, 0.0)
+    spin_until(executor, lambda: rover.commands[-1] == (0.0, 0.0), 2.0, 'a zero command after the cancel')
 
 
 def test_stale_localization_stops_the_rover_then_fails(setup):
@@ -187,3 +188,9 @@ def test_stale_localization_stops_the_rover_then_fails(setup):
     result = result_of(executor, handle, 10.0)
     assert result.error_code == Result.FAILED and 'stale' in result.message
     assert rover.commands[-1] == (0.0, 0.0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec('nav2_msgs') is not None, reason='Nav2 is installed')
+def test_nav2_backend_without_nav2_msgs_refuses_to_start(ros_context):
+    with pytest.raises(ValueError, match='nav2_msgs'):
+        NavigatorNode(context=ros_context, parameter_overrides=[Parameter('backend', value='nav2')])

@@ -128,3 +128,13 @@ def test_sdformat_validates_the_committed_world():
     result = subprocess.run([IGN, 'sdf', '-k', str(OUT / 'urc_demo.sdf')], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and 'Valid.' in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('course', ['flat_easy', 'rock_field'])
+def test_other_shipped_courses_generate_worlds_with_a_nonzero_heightmap(course):
+    loaded = load_course(course)
+    generated = build_world(loaded)
+    heightmap = ET.fromstring(generated.sdf.split('-->', 1)[1]).find('.//heightmap')
+    assert float(heightmap.findtext('size').split()[2]) > 0.0   # flat_easy: 0.01 m, all black
+    side = heightmap_side(loaded.terrain.resolution)
+    assert generated.images[heightmap.findtext('uri')].shape == (side, side)

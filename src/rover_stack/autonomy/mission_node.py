@@ -551,6 +551,8 @@ class MissionExecutive(Node):
 
 
 def main(args=None) -> int:
+    import faulthandler, signal  # DEBUG-TEMP
+    faulthandler.register(signal.SIGUSR1)  # DEBUG-TEMP
     rclpy.init(args=args)
     node = None
     try:

@@ -166,16 +166,17 @@ def _write_outputs(out, course, mission, args, recorder, *, outcomes, result, me
         collisions=recorder.collisions, sim_time_s=recorder.sim_time, wall_time_s=wall,
         mission_success=bool(result is not None and result.success), message=message,
         extra={'kinematics': args.kinematics, 'realtime': args.realtime,
-               'recorded_messages': recorder.messages, 'gnss_fixes': len(recorder.fixes), 'stack_exit_code': stack_code,
-               'mission_executive_starts': len(recorder_starts(out))})
+               'recorded_messages': recorder.messages, 'gnss_fixes': len(recorder.fixes),
+               'stack_exit_code': stack_code, 'mission_executive_starts': len(recorder_starts(out))})
     (out / 'report.json').write_text(json.dumps(report, indent=2) + '\n', encoding='utf-8')
     fixes = []
     for lat, lon in recorder.fixes:
         east, north, _ = plane.to_enu(lat, lon)
         fixes.append((float(east), float(north)))
+    verdict = 'success' if report['success'] else 'FAILED'
     plot_run(out / 'trajectory.png', course, truths, report['legs'], truth=recorder.truth,
-             estimate=recorder.estimate, gnss=fixes, detections=recorder.detections_in_map(), title=f'{course.name} seed {args.seed}: '
-             + ('success' if report['success'] else 'FAILED'))
+             estimate=recorder.estimate, gnss=fixes, detections=recorder.detections_in_map(),
+             title=f'{course.name} seed {args.seed}: {verdict}')
     return report
 
 

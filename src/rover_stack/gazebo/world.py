@@ -39,6 +39,7 @@ POST_WIDTH_MARGIN = 0.06      # m, post wider than the marker plate (as rover_st
 PLATE_THICKNESS = 0.002       # m
 SPAWN_CLEARANCE = 0.10        # m, rover spawned this far above the ground, drops onto its wheels
 PHYSICS_STEP = 0.002          # s
+MIN_HEIGHT_RANGE = 0.01       # m, heightmap z size of a flat terrain (Gazebo scales by it)
 TERRAIN_TEXTURE_SIZE = 10.0   # m, one tile of the terrain texture
 SAND_BGR = (120, 150, 190)    # terrain colour (OpenCV channel order)
 FLAT_NORMAL_BGR = (255, 128, 128)   # normal map of a flat surface: +z
@@ -87,9 +88,7 @@ def heightmap_image(field: Heightfield, side: int) -> tuple[np.ndarray, float]:
     ys = np.linspace(field.size_y / 2, -field.size_y / 2, side)   # first image row = +y
     gx, gy = np.meshgrid(xs, ys)
     heights = np.asarray(field.height_at(gx.ravel(), gy.ravel())).reshape(side, side)
-    top = float(heights.max())
-    if top <= 0.0:
-        return np.zeros((side, side), np.uint16), 0.0
+    top = max(float(heights.max()), MIN_HEIGHT_RANGE)   # flat terrain: all black, a non-zero size
     return np.round(heights / top * 65535.0).astype(np.uint16), top
 
 
