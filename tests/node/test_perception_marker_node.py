@@ -59,7 +59,7 @@ def scene(markers, seed=0, camera=CAMERA):
 def rig(ros_context):
     created = []
 
-    def make(**params):
+    def make(camera_info=True, **params):
         node = ArucoDetectorNode(context=ros_context,
                                  parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         probe = CameraProbe(ros_context)
@@ -71,6 +71,10 @@ def rig(ros_context):
                    and probe.info_pub.get_subscription_count() > 0, TIMEOUT, 'detector subscriptions')
         spin_until(executor, lambda: node.tf_buffer.can_transform('base_link', 'camera_optical_frame'),
                    TIMEOUT, 'static transform')
+        if camera_info:   # first, so that no test image arrives before its calibration
+            probe.info_pub.publish(camera_info_msg(CAMERA, probe.node.get_clock().now().to_msg(),
+                                                   'camera_optical_frame'))
+            spin_until(executor, lambda: node.camera is not None, TIMEOUT, 'camera_info')
         return node, probe, executor
 
     yield make
@@ -123,13 +127,13 @@ def test_gate_from_two_confirmed_markers(rig):
 
 
 def test_images_without_camera_info_are_skipped_and_bad_images_do_not_stop_the_node(rig):
-    node, probe, executor = rig()
+    node, probe, executor = rig(camera_info=False)
     probe.image_pub.publish(rgb_to_image(scene([]), probe.node.get_clock().now().to_msg(), 'camera_optical_frame'))
     spin_until(executor, lambda: node.skipped['no_camera_info'] == 1, TIMEOUT, 'skipped image')
     bad = rgb_to_image(scene([]), probe.node.get_clock().now().to_msg(), 'camera_optical_frame')
     bad.encoding = '16UC1'
     probe.info_pub.publish(camera_info_msg(CAMERA, bad.header.stamp, 'camera_optical_frame'))
-    spin_until(executor, lambda: node._camera is not None, TIMEOUT, 'camera_info')
+    spin_until(executor, lambda: node.camera is not None, TIMEOUT, 'camera_info')
     probe.image_pub.publish(bad)
     spin_until(executor, lambda: node.skipped['bad_image'] == 1, TIMEOUT, 'bad image counted')
     send_and_wait(node, probe, executor, scene([(2, facing_pose(0.0, 0.0, 2.0))]), 1)

@@ -47,6 +47,9 @@ def rig(ros_context):
             stamp = probe.get_clock().now().to_msg()
             info_pub.publish(camera_info_msg(CAMERA, stamp, 'camera_optical_frame'))
             image_pub.publish(rgb_to_image(image, stamp, 'camera_optical_frame'))
+
+        info_pub.publish(camera_info_msg(CAMERA, probe.get_clock().now().to_msg(), 'camera_optical_frame'))
+        spin_until(executor, lambda: node.camera is not None, TIMEOUT, 'camera_info')
         return node, send, arrays, executor
 
     yield make

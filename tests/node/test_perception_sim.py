@@ -165,6 +165,8 @@ def test_marker_node_on_simulated_frames_over_dds(sim_frames, ros_context):
         buffer = TransformBuffer()
         for parent, child, t in transforms:
             buffer.set_transform(parent, child, 0, t, static=True)
+        info_pub.publish(camera_info_msg(camera, probe.get_clock().now().to_msg(), 'camera_optical_frame'))
+        spin_until(executor, lambda: node.camera is not None, 10.0, 'camera_info')
         yaw, image, _, _ = min(frames, key=lambda f: abs(f[0]))
         for count in range(1, 4):
             stamp = probe.get_clock().now().to_msg()

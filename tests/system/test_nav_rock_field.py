@@ -28,7 +28,7 @@ import pytest
 import rclpy
 import yaml
 from geometry_msgs.msg import PoseStamped
-from nav_msgs.msg import OccupancyGrid, Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry, Path
 from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
@@ -172,6 +172,10 @@ def test_navigator_crosses_the_rock_field_without_collisions(stack):
     node.create_subscription(String, 'sim/collisions', lambda m: collisions.append(json.loads(m.data)),
                              command_qos())
     node.create_subscription(Odometry, 'sim/ground_truth', truth.append, command_qos())
+    plans: list[Path] = []
+    odometry: list[Odometry] = []
+    node.create_subscription(Path, 'plan', plans.append, command_qos())
+    node.create_subscription(Odometry, 'odom', odometry.append, command_qos())
     client = ActionClient(node, NavigateToGoal, ACTION_NAME)
     spin_until(executor, client.server_is_ready, 60.0, 'the navigate_to_goal server')
     spin_until(executor, lambda: truth, 60.0, 'the simulator ground truth')
@@ -186,7 +190,13 @@ def test_navigator_crosses_the_rock_field_without_collisions(stack):
     result = result_future.result().result
     client.destroy()
     end = truth[-1].pose.pose.position
-    logs = f'(logs in {log_dir})'
+    logs = f'(logs and trace.json in {log_dir})'
+    trace = {
+        'truth': [(m.pose.pose.position.x, m.pose.pose.position.y) for m in truth[::10]],
+        'odom': [(m.pose.pose.position.x, m.pose.pose.position.y) for m in odometry[::10]],
+        'plans': [[(p.pose.position.x, p.pose.position.y) for p in plan.poses] for plan in plans],
+        'collisions': collisions, 'result': [result.error_code, result.message]}
+    (log_dir / 'trace.json').write_text(json.dumps(trace))
     assert result.error_code == NavigateToGoal.Result.SUCCEEDED, f'{result.message} {logs}'
     assert collisions == [], f'the rover touched rocks: {collisions} {logs}'
     target = (START[0] + GOAL_ODOM[0], START[1] + GOAL_ODOM[1])

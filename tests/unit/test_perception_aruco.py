@@ -106,3 +106,15 @@ def test_distortion_is_used_by_the_pose():
     shift = np.linalg.norm(plain.transform.translation - distorted.transform.translation)
     assert shift > 0.01
     assert math.isfinite(distorted.reprojection_error)
+
+
+def test_a_marker_seen_exactly_straight_on_has_the_right_pose():
+    """OpenCV's IPPE_SQUARE fails on exactly symmetric corners; the fallback must give the true pose."""
+    truth = facing_pose(0.1, 0.0, 1.6)
+    corners = np.array([[-0.1, 0.1, 0.0], [0.1, 0.1, 0.0], [0.1, -0.1, 0.0], [-0.1, -0.1, 0.0]])
+    points = truth.apply(corners)
+    pixels = (CAMERA.k @ points.T).T
+    pose = solve_marker_pose(pixels[:, :2] / pixels[:, 2:], SIZE, CAMERA)
+    assert pose.reprojection_error < 0.01
+    assert np.allclose(pose.transform.translation, truth.translation, atol=1e-3)
+    assert np.allclose(pose.transform.rotation_matrix(), truth.rotation_matrix(), atol=1e-3)

@@ -123,9 +123,11 @@ def test_driving_into_a_rock_is_reported_once_and_the_scan_sees_it():
     readings = drive(sim, 0.1, 0.3)
     scan = [r for r in readings if isinstance(r, ScanReading)][-1]
     ahead = scan.ranges[len(scan.ranges) // 2]
-    laser_x = sim.geometry.sensors['range'].xyz[0]
-    # the rock (ellipsoid 1.0 x 0.9 x 0.6 m, centre on the ground) cut at the laser's 0.4 m: 0.745 m
-    assert ahead == pytest.approx(3.0 - laser_x - 0.745, abs=0.05)
+    laser_x, _, laser_z = sim.geometry.sensors['range'].xyz
+    height = sim.geometry.wheel_radius + laser_z          # scan plane above flat ground
+    # the rock (ellipsoid 1.0 x 0.9 x 0.8 m semi-axes, centre on the ground) cut at the scan plane
+    half_length = 1.0 * math.sqrt(1.0 - (height / 0.8) ** 2)
+    assert ahead == pytest.approx(3.0 - laser_x - half_length, abs=0.05)
     behind = scan.ranges[0]
     assert behind == math.inf                     # nothing there, the rover itself is never seen
     drive(sim, 4.0, 4.0)

@@ -13,7 +13,7 @@ from pathlib import Path
 import rclpy
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.node import Node
@@ -195,7 +195,8 @@ class MissionExecutive(Node):
         self.create_subscription(NavSatFix, 'datum', self._on_datum, latched_qos())
         for name, event in SERVICES.items():
             self.create_service(Trigger, name, lambda req, res, e=event: self._on_service(e, res))
-        self.create_timer(1.0 / p.rate, self._step)
+        # Its own group: the /clock subscription (default group) may never starve the step.
+        self.create_timer(1.0 / p.rate, self._step, callback_group=MutuallyExclusiveCallbackGroup())
         self._auto_resume_pending = p.auto_resume
         self._publish(force=True)
 
@@ -379,6 +380,17 @@ class MissionExecutive(Node):
 
     # ------------------------------------------------------------ the step
     def _step(self) -> None:
+        self._dbg = getattr(self, '_dbg', 0) + 1  # DEBUG-TEMP
+        if self._dbg % 20 == 1:  # DEBUG-TEMP
+            self.get_logger().info(f'DEBUG step {self._dbg} now {self._now()} run {self._run is not None}')
+        try:  # DEBUG-TEMP
+            self._step2()
+        except Exception:  # DEBUG-TEMP
+            import traceback  # DEBUG-TEMP
+            self.get_logger().error(traceback.format_exc(), throttle_duration_sec=5.0)  # DEBUG-TEMP
+            raise  # DEBUG-TEMP
+
+    def _step2(self) -> None:
         now = self._now()
         if now <= 0.0:        # use_sim_time and no /clock yet
             return

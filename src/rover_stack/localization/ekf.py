@@ -89,10 +89,21 @@ class SensorStats:
 
 def _finite(*values) -> bool:
     """True when every number (scalars or arrays) is finite."""
-    try:
-        return all(bool(np.all(np.isfinite(np.asarray(v, dtype=float)))) for v in values)
-    except (TypeError, ValueError):
-        return False
+    for value in values:
+        if isinstance(value, float | int):
+            if not math.isfinite(value):
+                return False
+        else:
+            try:
+                if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+                    return False
+            except (TypeError, ValueError):
+                return False
+    return True
+
+
+#: Full eigenvalue repair of the covariance every this many updates (symmetrised every time).
+REPAIR_EVERY = 10
 
 
 class Localizer:
@@ -113,6 +124,7 @@ class Localizer:
         self.heading_init = HeadingInitializer(self.lever_arm, c.heading_init_distance)
         self._q_density = c.spectral_density()
         self._identity = np.eye(STATE_SIZE)
+        self._since_repair = 0
 
     # ---- queries --------------------------------------------------------------------------------
     @property
@@ -163,11 +175,20 @@ class Localizer:
             q[Y, Y] += spread
             self.heading_init.advance(v, w, dt)
         self.P = f @ self.P @ f.T + q
-        self._repair()
+        self._repair(full=False)
 
-    def _repair(self) -> None:
-        self.P = symmetric_positive_definite(self.P, self.config.covariance_floor,
-                                             self.config.covariance_ceiling)
+    def _repair(self, full: bool = True) -> None:
+        """Keep P symmetric; clamp its eigenvalues to [floor, ceiling] on ``full`` repairs, every
+        ``REPAIR_EVERY`` updates, and whenever a variance leaves that range."""
+        c = self.config
+        self._since_repair += 1
+        diagonal = np.diag(self.P)
+        if (full or self._since_repair >= REPAIR_EVERY or diagonal.min() <= c.covariance_floor
+                or diagonal.max() >= c.covariance_ceiling):
+            self.P = symmetric_positive_definite(self.P, c.covariance_floor, c.covariance_ceiling)
+            self._since_repair = 0
+        else:
+            self.P = 0.5 * (self.P + self.P.T)
         if not self.heading_initialized:
             yaw_var = self.P[YAW, YAW]
             self.P[YAW, :] = 0.0
@@ -214,7 +235,7 @@ class Localizer:
         self.x[YAW] = wrap_angle(self.x[YAW])
         a = self._identity - k @ jac
         self.P = a @ self.P @ a.T + k @ r @ k.T
-        self._repair()
+        self._repair(full=False)
         stats.accepted += 1
         stats.last_stamp = t
         return None

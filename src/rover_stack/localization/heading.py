@@ -37,6 +37,7 @@ class HeadingInitializer:
         self.min_distance = float(min_distance)
         self.dr = np.zeros(6)        # dead-reckoned state in the initializer's own frame
         self._pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=max_samples)
+        self._span = 0.0
 
     def advance(self, v: float, w: float, dt: float) -> None:
         """Dead-reckon ``dt`` s at speed ``v`` m/s and yaw rate ``w`` rad/s."""
@@ -46,14 +47,16 @@ class HeadingInitializer:
     def add_fix(self, east_north: np.ndarray, variance: float, roll: float = 0.0, pitch: float = 0.0) -> None:
         """Pair a GNSS antenna position (m) with the current dead-reckoned antenna position."""
         antenna, _ = gnss_model(self.dr, self.lever_arm, roll, pitch)
+        if len(self._pairs) == self._pairs.maxlen:
+            self._pairs.popleft()
+            first = self._pairs[0][0]
+            self._span = max((float(np.hypot(*(p[0] - first))) for p in self._pairs), default=0.0)
         self._pairs.append((antenna, np.asarray(east_north, dtype=float), float(variance)))
+        self._span = max(self._span, float(np.hypot(*(antenna - self._pairs[0][0]))))
 
     def span(self) -> float:
         """Largest distance (m) of a dead-reckoned point from the first one."""
-        if len(self._pairs) < 2:
-            return 0.0
-        first = self._pairs[0][0]
-        return max(float(np.hypot(*(p[0] - first))) for p in self._pairs)
+        return self._span
 
     def fit(self) -> HeadingFit | None:
         """The alignment once the track spans ``min_distance`` m, else None."""
@@ -84,3 +87,4 @@ class HeadingInitializer:
     def reset(self) -> None:
         self.dr = np.zeros(6)
         self._pairs.clear()
+        self._span = 0.0

@@ -1,9 +1,9 @@
 """Seeded synthetic trajectories and sensor streams with known truth, for tests and benchmarks.
 
 The truth is integrated exactly (constant speed and yaw rate per 1/``truth_rate`` s step). Sensors:
-wheel odometry (body speed and yaw rate with a scale error and white noise), IMU gyro z (with a
-constant bias and white noise), GNSS antenna position (lever arm rotated by the true yaw, white
-noise). Units: s, m, rad, m/s, rad/s.
+wheel odometry (body speed and yaw rate with a scale error and white noise; exactly zero while the
+wheels stand still), IMU gyro z (with a constant bias and white noise), GNSS antenna position (lever
+arm rotated by the true yaw, white noise). Units: s, m, rad, m/s, rad/s.
 """
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ class NavigatorParams:
                                     unit='rad', low=0.1, high=3.2, read_only=True)
     rotate_gain: float = param(2.0, 'Turn-in-place rate per rad of heading error', unit='1/s', low=0.1,
                                high=20.0, read_only=True)
-    robot_radius: float = param(0.45, 'Cells closer than this to an obstacle are lethal', unit='m', low=0.0,
+    robot_radius: float = param(0.6, 'Cells closer than this to an obstacle are lethal', unit='m', low=0.0,
                                 high=5.0, read_only=True)
     inflation_radius: float = param(1.2, 'Obstacle cost falls to zero at this distance', unit='m', low=0.0,
                                     high=10.0, read_only=True)

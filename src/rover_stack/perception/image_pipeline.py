@@ -69,7 +69,8 @@ class Frame:
 
 
 class ImageProcessingNode(Node):
-    """Base class; subclasses implement ``process(frame, image)`` and may add diagnostics values."""
+    """Base class; subclasses implement ``process(frame, image)``, may add diagnostics values, and call
+    ``start_worker()`` at the end of their constructor."""
 
     def __init__(self, name: str, base_frame: str, diagnostics_period: float = 1.0, **node_kwargs):
         super().__init__(name, **node_kwargs)
@@ -86,7 +87,15 @@ class ImageProcessingNode(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._work, name=f'{name}_worker', daemon=True)
+
+    def start_worker(self) -> None:
+        """Start processing; subclasses call this last in their constructor, once fully set up."""
         self._worker.start()
+
+    @property
+    def camera(self) -> CameraModel | None:
+        """The newest valid calibration received (None until the first camera_info)."""
+        return self._camera
 
     # ------------------------------------------------------------ callbacks: store only
 
@@ -163,6 +172,7 @@ class ImageProcessingNode(Node):
 
     def destroy_node(self) -> None:
         self.frames.close()
-        self._worker.join(timeout=5.0)
+        if self._worker.is_alive():
+            self._worker.join(timeout=5.0)
         self.tf_listener.destroy()
         super().destroy_node()

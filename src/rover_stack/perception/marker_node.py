@@ -113,6 +113,7 @@ class ArucoDetectorNode(ImageProcessingNode):
                                if p.publish_annotated else None)
         self.get_logger().info(f'{p.dictionary}, {p.marker_size:g} m markers, confirm {p.confirm_hits} of '
                                f'{p.confirm_window}, gates {self.pairs or "none"}')
+        self.start_worker()
 
     def process(self, frame: Frame, image: np.ndarray) -> None:
         with self._lock:
@@ -129,7 +130,8 @@ class ArucoDetectorNode(ImageProcessingNode):
             if obs.rejected is not None:
                 self.rejected[obs.rejected] = self.rejected.get(obs.rejected, 0) + 1
                 continue
-            base_pose = frame.base_from_camera @ obs.pose.transform if frame.base_from_camera else None
+            base_pose = (frame.base_from_camera @ obs.pose.transform
+                         if frame.base_from_camera is not None else None)
             seen[obs.marker_id] = base_pose.translation if base_pose is not None else None
             accepted.append((obs, base_pose))
         self.tracker.update(seen)

@@ -94,6 +94,7 @@ class ObjectDetectorNode(ImageProcessingNode):
         self._lock = threading.Lock()
         self._objects_pub = self.create_publisher(MarkerDetectionArray, 'objects', command_qos())
         self.get_logger().info(f"detecting {', '.join(c.label for c in classes) or 'nothing'}")
+        self.start_worker()
 
     def process(self, frame: Frame, image: np.ndarray) -> None:
         if image.ndim != 3:

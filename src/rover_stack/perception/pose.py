@@ -140,16 +140,38 @@ class MarkerPose:
     reprojection_error: float
 
 
+IPPE_FALLBACK_ERROR_PX = 1.0
+"""Above this RMS error of the IPPE solution, SQPnP is tried too. OpenCV's IPPE_SQUARE returns a wrong
+rotation (error of tens of px) for exactly symmetric corners of a marker seen straight on."""
+
+
+def _reprojection_error(object_points, image_points, rvec, tvec, camera: CameraModel) -> float:
+    projected, _ = cv2.projectPoints(object_points, rvec, tvec, camera.k, camera.d)
+    return float(np.sqrt(np.mean(np.sum((projected.reshape(-1, 2) - image_points) ** 2, axis=1))))
+
+
+def _solutions(object_points, image_points, camera: CameraModel, flag: int) -> list:
+    count, rvecs, tvecs, _ = cv2.solvePnPGeneric(object_points, image_points, camera.k, camera.d, flags=flag)
+    out = []
+    for rvec, tvec in zip(rvecs[:count], tvecs[:count], strict=True):
+        if np.all(np.isfinite(rvec)) and np.all(np.isfinite(tvec)) and tvec[2, 0] > 0.0:
+            out.append((_reprojection_error(object_points, image_points, rvec, tvec, camera), rvec, tvec))
+    return out
+
+
 def solve_marker_pose(corners: np.ndarray, size: float, camera: CameraModel) -> MarkerPose | None:
-    """Pose of a square marker from its 4 image corners (4 x 2 px, ArUco order), or None if PnP fails."""
+    """Pose of a square marker from its 4 image corners (4 x 2 px, ArUco order), or None if PnP fails.
+
+    cv2.solvePnP's SOLVEPNP_IPPE_SQUARE (both solutions, the one with the smaller reprojection error);
+    SQPnP as a fallback when that error exceeds IPPE_FALLBACK_ERROR_PX."""
     image_points = np.asarray(corners, dtype=np.float64).reshape(4, 2)
     object_points = marker_object_points(size)
-    ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera.k, camera.d,
-                                  flags=cv2.SOLVEPNP_IPPE_SQUARE)
-    if not ok or not np.all(np.isfinite(tvec)) or tvec[2, 0] <= 0.0:
+    candidates = _solutions(object_points, image_points, camera, cv2.SOLVEPNP_IPPE_SQUARE)
+    if not candidates or min(c[0] for c in candidates) > IPPE_FALLBACK_ERROR_PX:
+        candidates += _solutions(object_points, image_points, camera, cv2.SOLVEPNP_SQPNP)
+    if not candidates:
         return None
-    projected, _ = cv2.projectPoints(object_points, rvec, tvec, camera.k, camera.d)
-    error = float(np.sqrt(np.mean(np.sum((projected.reshape(4, 2) - image_points) ** 2, axis=1))))
+    error, rvec, tvec = min(candidates, key=lambda c: c[0])
     rotation, _ = cv2.Rodrigues(rvec)
     matrix = np.eye(4)
     matrix[:3, :3] = rotation

@@ -346,7 +346,7 @@ def build_model(course, robot_config: str = 'skid4', camera: CameraIntrinsics | 
         name = f'rock_{i}'
         spec.worldbody.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_ELLIPSOID,
                                 pos=[rock.x, rock.y, ground_height(terrain, rock.x, rock.y)],
-                                size=[r, r * 0.9, r * 0.6], rgba=[0.45, 0.38, 0.33, 1.0], group=WORLD_GROUP,
+                                size=[r, r * 0.9, r * 0.8], rgba=[0.45, 0.38, 0.33, 1.0], group=WORLD_GROUP,
                                 friction=list(GROUND_FRICTION))
         rock_names.append(name)
     post_names: dict[str, int] = {}
