@@ -13,6 +13,7 @@ from rclpy.parameter import Parameter
 from rclpy.time import Time
 from sensor_msgs.msg import Imu, NavSatFix
 
+from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
 from rover_interfaces.srv import FromLL, ToLL
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.localization.datum import DatumKeeper, make_datum
@@ -89,7 +90,7 @@ class Harness:
     def __init__(self, ctx):
         params = {'datum_source': 'parameter', 'datum_latitude': DATUM[0], 'datum_longitude': DATUM[1],
                   'datum_altitude': DATUM[2], 'queue_delay': 0.05, 'heading_init_distance': 4.0,
-                  'diagnostics_period': 0.2}
+                  'diagnostics_period': 0.2, 'markers': [5.0, 30.0, 40.0]}
         self.node = EkfLocalization(context=ctx,
                                     parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         self.probe = rclpy.create_node('ekf_probe', context=ctx)
@@ -199,3 +200,49 @@ def test_bad_fixes_are_rejected_and_counted(harness):
     assert harness.diagnostic_value('gnss_accepted') == '0'
     status = harness.diagnostics[-1].status[0]
     assert status.level == DiagnosticStatus.ERROR and 'no wheel odometry' in status.message
+
+
+def test_marker_sightings_are_checked(harness):
+    publisher = harness.probe.create_publisher(MarkerDetectionArray, 'landmarks', sensor_qos())
+    spin_until(harness.executor, lambda: publisher.get_subscription_count() > 0, 5.0, 'landmarks subscriber')
+    array = MarkerDetectionArray()
+    array.header.stamp = harness.probe.get_clock().now().to_msg()
+    for marker_id, frame in ((9, 'base_link'), (5, 'camera_link'), (5, 'base_link')):
+        detection = MarkerDetection(kind=MarkerDetection.KIND_ARUCO, id=marker_id, range=5.0, bearing=0.1,
+                                    base_frame=frame)
+        detection.header.stamp = array.header.stamp
+        array.detections.append(detection)
+    publisher.publish(array)
+    spin_until(harness.executor, lambda: harness.diagnostic_value('landmark_rejected_unknown_marker') == '1'
+               and harness.diagnostic_value('landmark_rejected_wrong_frame') == '1'
+               and harness.diagnostic_value('landmark_rejected_heading_unknown') == '1', 10.0,
+               'diagnostics counting the unknown, wrong-frame and too-early marker sightings')
+
+
+def test_config_file_declares_exactly_the_node_parameters():
+    import dataclasses
+    from pathlib import Path
+
+    import yaml
+
+    from rover_stack.localization.ekf_node import LocalizationParams
+
+    config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
+    values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
+    assert set(values) == {f.name for f in dataclasses.fields(LocalizationParams)}
+
+
+def test_node_starts_from_the_config_file_values(ros_context):
+    from pathlib import Path
+
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
+    values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
+    node = EkfLocalization(context=ros_context,
+                           parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+    try:
+        assert node.params.datum_source == 'first_fix' and not node.datum.known
+        assert tuple(node.localizer.lever_arm) == (-0.30, 0.15, 0.60)
+    finally:
+        node.destroy_node()

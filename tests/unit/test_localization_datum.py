@@ -1,5 +1,6 @@
 """Datum sources, lat/lon <-> map round trips, and GNSS fix checks."""
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,6 +69,16 @@ def test_datum_and_markers_from_a_course_file(tmp_path):
     assert markers[7][1] == pytest.approx(11.1, abs=0.1) and abs(markers[7][0]) < 1e-3
     with pytest.raises(DatumError, match='no datum'):
         landmarks_from_file(course, None)
+
+
+def test_a_simulator_course_file_gives_datum_and_posts():
+    course = Path(__file__).resolve().parents[2] / 'sim' / 'courses' / 'urc_demo.yaml'
+    if not course.exists():
+        pytest.skip('sim/courses/urc_demo.yaml is not in this checkout')
+    datum = datum_from_file(course)
+    assert -90.0 <= datum.latitude <= 90.0
+    posts = landmarks_from_file(course, datum.plane())
+    assert len(posts) >= 1 and all(isinstance(k, int) for k in posts)
 
 
 def test_bad_course_files(tmp_path):

@@ -85,16 +85,22 @@ def datum_from_file(path: str | Path) -> Datum:
 
 
 def landmarks_from_file(path: str | Path, plane: LocalTangentPlane | None) -> dict[int, tuple[float, float]]:
-    """Known marker positions {id: (x, y) in m, map frame} from a file's ``markers:`` list.
+    """Known marker positions {id: (x, y) in m, map frame} from a file's ``markers:`` and ``posts:``
+    lists (sim/courses use ``posts:`` with ``tag_id``; the post centre stands in for its faces).
 
-    Each entry has ``id`` and either ``x``, ``y`` (m, map frame) or ``latitude``, ``longitude``
-    (deg; converted through ``plane``, which is then required).
+    Each entry has ``id`` (or ``tag_id``) and either ``x``, ``y`` (m, map frame) or ``latitude``,
+    ``longitude`` (deg; converted through ``plane``, which is then required).
     """
-    markers = load_yaml(path).get('markers') or []
-    if not isinstance(markers, list):
-        raise DatumError(f'{path}: "markers" must be a list')
+    section = load_yaml(path)
+    markers = []
+    for key in ('markers', 'posts'):
+        entries = section.get(key) or []
+        if not isinstance(entries, list):
+            raise DatumError(f'{path}: "{key}" must be a list')
+        markers.extend(entries)
     out = {}
-    for entry in markers:
+    for raw in markers:
+        entry = {**raw, 'id': raw['tag_id']} if isinstance(raw, dict) and 'tag_id' in raw else raw
         if not isinstance(entry, dict) or 'id' not in entry:
             raise DatumError(f'{path}: each marker needs an "id", got {entry!r}')
         if 'x' in entry:

@@ -177,7 +177,9 @@ class EkfLocalization(Node):
         gnss = geometry.sensors.get('gnss')
         lever_arm = gnss.xyz if gnss is not None else (0.0, 0.0, 0.0)
         imu = geometry.sensors.get('imu')
-        self._imu_mount = Transform.from_xyz_rpy((0.0, 0.0, 0.0), imu.rpy if imu else (0.0, 0.0, 0.0))
+        mount_rpy = imu.rpy if imu else (0.0, 0.0, 0.0)
+        # None when the IMU is mounted aligned with base_link (the common case: no rotation per message)
+        self._imu_mount = Transform.from_xyz_rpy((0.0, 0.0, 0.0), mount_rpy) if any(mount_rpy) else None
         self.localizer = Localizer(ekf_config(p, lever_arm))
         self.datum = DatumKeeper()
         self.markers: dict[int, tuple[float, float]] = {}
@@ -267,16 +269,23 @@ class EkfLocalization(Node):
         if msg.angular_velocity_covariance[0] == -1.0:
             rate, rate_var = None, None
         else:
-            w = self._imu_mount.rotation_matrix() @ np.array(
-                [msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z])
-            rate = float(w[2])
+            rate = msg.angular_velocity.z
+            if self._imu_mount is not None:
+                rate = float((self._imu_mount.rotation_matrix() @ np.array(
+                    [msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z]))[2])
             rate_var = measured_variance(msg.angular_velocity_covariance[8], p.gyro_variance, 1.0e3)
         attitude = None
         if msg.orientation_covariance[0] != -1.0:
             q = msg.orientation
             try:
-                body = Transform((0.0, 0.0, 0.0), (q.x, q.y, q.z, q.w)) @ self._imu_mount.inverse()
-                attitude = body.rpy()
+                if self._imu_mount is None:
+                    norm = math.sqrt(q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w)
+                    if not abs(norm - 1.0) < 1e-3:      # also catches NaN
+                        raise ValueError(f'orientation quaternion norm {norm}')
+                    attitude = rpy_from_quaternion((q.x, q.y, q.z, q.w))
+                else:
+                    body = Transform((0.0, 0.0, 0.0), (q.x, q.y, q.z, q.w)) @ self._imu_mount.inverse()
+                    attitude = body.rpy()
             except ValueError:
                 attitude = (math.nan, math.nan, math.nan)
             cov = msg.orientation_covariance
@@ -319,6 +328,9 @@ class EkfLocalization(Node):
                 continue
             if detection.id not in self.markers:
                 self._rejected('landmark', 'unknown_marker')
+                continue
+            if detection.base_frame and detection.base_frame != self.params.base_frame:
+                self._rejected('landmark', 'wrong_frame')     # range/bearing must be in base_link
                 continue
             stamp = stamp_seconds(detection.header.stamp) or stamp_seconds(msg.header.stamp)
             self._enqueue('landmark', stamp, 'landmark',
@@ -366,8 +378,7 @@ class EkfLocalization(Node):
         if kind == 'odom':
             v, w, var_v, var_w, pose = payload
             reason = loc.update_odom(stamp, v, w, var_v, var_w)
-            if reason is None:
-                self._odom_history.add(stamp, pose)
+            self._odom_history.add(stamp, pose)     # odom -> base_link, even if the twist was gated
         elif kind == 'imu':
             rate, rate_var, attitude, yaw_var = payload
             roll, pitch, yaw = attitude if attitude else (None, None, None)
