@@ -82,7 +82,7 @@ test: setup
 	@$(ENV) scripts/private_net.sh python -m pytest $(PYTEST_ARGS)
 
 sim: setup
-	@$(ENV) rover_sim $(ARGS)
+	@$(ENV) python -m rover_stack.cli.rover sim $(ARGS)
 
 env-check: setup
 	@$(ENV) python -c "import rclpy, rover_interfaces.action, tf2_msgs.msg; print('environment OK')"

@@ -4,11 +4,10 @@ Unicast discovery probes a fixed number of participant ports on 127.0.0.1. With 
 (4), two processes started after the first few never find each other (measured: a navigator and its
 client in a 7-process bringup). The profile raises the range; this test holds it there.
 """
-import time
-
 import signal
 import subprocess
 import sys
+import time
 
 import rclpy
 from std_msgs.msg import String

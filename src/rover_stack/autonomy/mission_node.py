@@ -249,6 +249,7 @@ class MissionExecutive(Node):
         return ExecutiveConfig(**values)
 
     def _start_run(self, mission: Mission, text: str, source: str, start_leg: int, goal_handle=None) -> Run:
+        self._auto_resume_pending = False     # a goal that came first wins over the saved run
         digest = persistence.digest(text)
         try:
             saved = persistence.load(self._progress_path)
@@ -380,17 +381,6 @@ class MissionExecutive(Node):
 
     # ------------------------------------------------------------ the step
     def _step(self) -> None:
-        self._dbg = getattr(self, '_dbg', 0) + 1  # DEBUG-TEMP
-        if self._dbg % 20 == 1:  # DEBUG-TEMP
-            self.get_logger().info(f'DEBUG step {self._dbg} now {self._now()} run {self._run is not None}')
-        try:  # DEBUG-TEMP
-            self._step2()
-        except Exception:  # DEBUG-TEMP
-            import traceback  # DEBUG-TEMP
-            self.get_logger().error(traceback.format_exc(), throttle_duration_sec=5.0)  # DEBUG-TEMP
-            raise  # DEBUG-TEMP
-
-    def _step2(self) -> None:
         now = self._now()
         if now <= 0.0:        # use_sim_time and no /clock yet
             return
@@ -563,8 +553,6 @@ class MissionExecutive(Node):
 
 
 def main(args=None) -> int:
-    import faulthandler, signal  # DEBUG-TEMP
-    faulthandler.register(signal.SIGUSR1)  # DEBUG-TEMP
     rclpy.init(args=args)
     node = None
     try:

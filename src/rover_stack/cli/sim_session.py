@@ -45,8 +45,9 @@ class Progress:
 
     def print(self, msg) -> None:
         self.last_line = time.monotonic()
-        leg = self.mission.legs[msg.leg_index] if msg.leg_index < len(self.mission.legs) else None
-        where = f'leg {msg.leg_index + 1}/{msg.leg_count} {leg.kind} {leg.name}' if leg else ''
+        running = msg.leg_count > 0 and msg.leg_index < len(self.mission.legs)
+        leg = self.mission.legs[msg.leg_index] if running else None
+        where = f'leg {msg.leg_index + 1}/{msg.leg_count} {leg.kind} {leg.name}' if leg else 'mission'
         distance = (f'  {msg.distance_to_target:6.1f} m to target'
                     if math.isfinite(msg.distance_to_target) else '')
         print(f'[{msg.header.stamp.sec:5d} s sim] {where}: {msg.leg_state or "idle"}{distance}'

@@ -99,7 +99,8 @@ def gate_crossing(track: Track, left: Point, right: Point) -> Point | None:
     xy = track.array()[:, 1:]
     d = b - a
     side = d[0] * (xy[:, 1] - a[1]) - d[1] * (xy[:, 0] - a[0])
-    for i in np.nonzero(np.sign(side[:-1]) * np.sign(side[1:]) < 0)[0]:
+    before, after = side[:-1], side[1:]
+    for i in np.nonzero(((before <= 0) & (after > 0)) | ((before >= 0) & (after < 0)))[0]:
         p, q = xy[i], xy[i + 1]
         s = side[i] / (side[i] - side[i + 1])
         point = p + s * (q - p)

@@ -1,0 +1,69 @@
+"""Mission success rate and mean time over seeds on each course, through the main job (`rover sim`).
+
+    python bench/mission_success.py [--seeds N] [--courses a,b] [--out DIR] [--timeout S]
+
+Runs `rover sim --course C --seed S` as a separate process for every course and seed (as fast as
+the simulator allows), reads each run's report.json and prints one table row per course: runs,
+successes, success rate, mean sim and wall time of the successful runs, mean localization RMSE,
+collisions. A full sweep (10 seeds x every course) takes hours on the 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from rover_stack.sim.course import list_courses
+
+
+def run_one(course: str, seed: int, out: Path, timeout: float) -> dict:
+    argv = [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', course, '--seed', str(seed),
+            '--out', str(out)] + (['--timeout', str(timeout)] if timeout else [])
+    process = subprocess.run(argv, capture_output=True, text=True, check=False)
+    try:
+        report = json.loads((out / 'report.json').read_text())
+    except (OSError, ValueError):
+        report = {'success': False, 'message': process.stderr[-300:]}
+    report['exit_code'] = process.returncode
+    return report
+
+
+def mean(values) -> str:
+    values = [v for v in values if v is not None]
+    return f'{statistics.fmean(values):.1f}' if values else '-'
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--seeds', type=int, default=10, help='seeds 0..N-1 per course (default 10)')
+    parser.add_argument('--courses', default=','.join(list_courses()), help='comma-separated course names')
+    parser.add_argument('--out', default='runs/bench_mission', help='directory for the runs')
+    parser.add_argument('--timeout', type=float, default=0.0,
+                        help='wall-clock limit per run in s (0: the rover sim default)')
+    args = parser.parse_args(argv)
+    rows = []
+    for course in [c for c in args.courses.split(',') if c]:
+        reports = []
+        for seed in range(args.seeds):
+            report = run_one(course, seed, Path(args.out) / f'{course}_seed{seed}', args.timeout)
+            print(f'{course} seed {seed}: {"ok" if report.get("success") else "FAILED"} '
+                  f'({report.get("sim_time_s")} s sim, {report.get("wall_time_s")} s wall)', flush=True)
+            reports.append(report)
+        good = [r for r in reports if r.get('success')]
+        rows.append((course, len(reports), len(good), mean(r.get('sim_time_s') for r in good),
+                     mean(r.get('wall_time_s') for r in good),
+                     mean(r.get('localization_rmse_m') for r in reports),
+                     sum(r.get('collisions', 0) for r in reports)))
+    print('\n| course | runs | successes | rate | mean sim time (s) | mean wall time (s) '
+          '| mean loc. RMSE (m) | collisions |')
+    print('|---|---|---|---|---|---|---|---|')
+    for course, n, ok, sim_t, wall_t, rmse, collisions in rows:
+        print(f'| {course} | {n} | {ok} | {ok / n:.0%} | {sim_t} | {wall_t} | {rmse} | {collisions} |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""`rover sim` end to end: the whole sim profile as processes, the flat_easy mission, report.json, run.mcap,
+trajectory.png and the exit code. Needs every node of the autonomy chain in the `sim` profile."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rover_stack.bringup.node_set import load_node_sets
+from rover_stack.bringup.runner import default_config
+
+CHAIN = {'rover_simulator', 'ekf_localization', 'aruco_detector', 'navigator', 'mission_executive'}
+
+
+def missing_nodes() -> set[str]:
+    return CHAIN - {entry.executable for entry in load_node_sets(default_config())['sim'].nodes}
+
+
+pytestmark = pytest.mark.skipif(bool(missing_nodes()), reason=f'sim profile lacks {sorted(missing_nodes())}')
+
+
+def test_rover_sim_completes_flat_easy(tmp_path):
+    out = tmp_path / 'run'
+    process = subprocess.run(
+        [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'flat_easy', '--seed', '1',
+         '--out', str(out), '--timeout', '170'], capture_output=True, text=True, timeout=200, check=False)
+    log = process.stdout[-3000:] + process.stderr[-2000:]
+    report = json.loads((out / 'report.json').read_text())
+    assert process.returncode == 0, log
+    assert report['success'] and len(report['legs']) == 3
+    for leg in report['legs']:
+        assert leg['reached'] and leg['final_error_m'] <= leg['tolerance_m'], leg
+    assert report['collisions'] == 0 and report['path_length_m'] > 30.0
+    assert report['localization_rmse_m'] is not None and report['localization_rmse_m'] < 2.0
+    assert (out / 'trajectory.png').stat().st_size > 10_000
+    from mcap_ros2.reader import read_ros2_messages
+
+    topics = {m.channel.topic for m in read_ros2_messages(str(out / 'run.mcap'))}
+    assert {'/sim/ground_truth', '/odometry/filtered', '/mission/status'} <= topics
