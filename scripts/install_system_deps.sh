@@ -3,10 +3,12 @@
 #   check_urdf (liburdfdom-tools)  — robot description checks
 #   ign sdf (ignition-tools, libsdformat-dev) — Gazebo world / URDF->SDF validation
 #   Mesa EGL (libegl1, libegl-mesa0, libgl1-mesa-dri) — simulator camera rendering
+#   chromium — the base station's browser tests (Playwright with executable_path)
 set -euo pipefail
 need=()
 command -v check_urdf >/dev/null 2>&1 || need+=(liburdfdom-tools)
 command -v ign >/dev/null 2>&1 || need+=(ignition-tools libsdformat-dev)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)   # base-station page tests (Playwright drives it)
 # MuJoCo's offscreen camera rendering (MUJOCO_GL=egl) through Mesa's software EGL
 ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa.so.0' || need+=(libegl1 libegl-mesa0 libgl1-mesa-dri)   # ign sdf -k: Gazebo SDF checks (~20 s)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -28,6 +28,9 @@ EXECUTABLES = {
     'gz_sim': 'rover_stack.gazebo.launchers:gz_sim_main',   # exec gz sim with a package world
     'gz_spawn': 'rover_stack.gazebo.launchers:gz_spawn_main',   # exec ros_gz_sim create (rover URDF)
     'gz_bridge': 'rover_stack.gazebo.launchers:gz_bridge_main',   # exec ros_gz_bridge (gz_bridge.yaml)
+    'web_bridge': 'rover_stack.base_station.bridge_node:main',   # base station: web page + WebSocket
+    'keyboard_teleop': 'rover_stack.base_station.keyboard_teleop:main',   # base station: terminal teleop
+    'joystick_teleop': 'rover_stack.base_station.joystick_teleop:main',   # base station: game controller
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests

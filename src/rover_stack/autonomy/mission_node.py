@@ -340,6 +340,9 @@ class MissionExecutive(Node):
             run.done.wait(0.05)
         with self._lock:
             result = self._result(run)
+        if self._closing or not rclpy.ok(context=self.context):
+            result.message = result.message or 'mission executive shut down'
+            return result               # shutting down: the goal can no longer be updated
         if run.executive.state is State.CANCELED and handle.is_cancel_requested:
             handle.canceled()
         elif result.success:
@@ -547,8 +550,9 @@ class MissionExecutive(Node):
 
     def destroy_node(self) -> None:
         self._closing = True
-        with self._lock:
-            self._cancel_nav()
+        if rclpy.ok(context=self.context):   # stop the navigator's goal while we still can
+            with self._lock:
+                self._cancel_nav()
         super().destroy_node()
 
 

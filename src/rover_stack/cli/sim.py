@@ -4,8 +4,10 @@
     rover_sim --list-courses
 
 Runs profile ``sim`` through the process runner in this process (rover_stack.bringup.runner), so
-Ctrl-C stops every node cleanly. Before starting it prints which parts of the simulation exist:
-the nodes the profile runs, and the options that no node uses yet.
+Ctrl-C stops every node cleanly. Without ``--mission`` the autonomy nodes (localization, perception,
+mission executive) are left out (profile argument ``autonomy:=false``); ``rover sim`` (cli/sim_job.py)
+is the main job that runs a course's mission end to end. Before starting it prints which parts of the
+simulation exist: the nodes the profile runs, and the options that no node uses yet.
 """
 from __future__ import annotations
 
@@ -77,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f'rover_sim: error: cannot load profile {PROFILE!r}: {exc}', file=sys.stderr)
         return 2
     wanted = {'course': args.course, 'mission': args.mission,
-              'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics]}
+              'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics],
+              'autonomy': 'true' if args.mission else 'false'}   # the mission chain needs a mission
     overrides = {k: v for k, v in wanted.items() if k in profile.args}
     nodes = ', '.join(entry.name for entry in profile.nodes) or 'none'
     unused = [name for name in profile.args if name not in used_args(profile)]

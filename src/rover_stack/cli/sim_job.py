@@ -15,6 +15,7 @@ was reached according to the ground truth; 1 otherwise; 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rover_stack.autonomy.mission import MissionError, load_mission_file
+from rover_stack.bringup.runner import _child_setup
 from rover_stack.sim.course import CourseError, UnknownCourseError, list_courses, load_course
 
 PROFILE = 'sim'
@@ -49,6 +51,8 @@ def build_parser(prog: str = 'rover sim') -> argparse.ArgumentParser:
     parser.add_argument('--timeout', type=float, default=0.0, metavar='S',
                         help='wall-clock limit in s (default: the sum of the leg timeouts + 120)')
     parser.add_argument('--verbose', action='store_true', help="also print every node's output")
+    parser.add_argument('--node-sets', default='', metavar='FILE',
+                        help='node-set file with the sim profile (default: config/node_sets.yaml)')
     parser.add_argument('--list-courses', action='store_true', help='list the shipped courses and exit')
     return parser
 
@@ -60,8 +64,11 @@ class StackProcess:
         self.starts: list[int] = []           # pids of mission_executive, in order
         self._log = open(log_path, 'w', encoding='utf-8')   # closed in stop()
         self._verbose = verbose
+        # Own session (Ctrl-C reaches only this process, which stops the runner cleanly); the runner gets
+        # SIGTERM from the kernel if this process dies without stopping it (PR_SET_PDEATHSIG).
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        start_new_session=True, bufsize=1)
+                                        start_new_session=True, bufsize=1, stdin=subprocess.DEVNULL,
+                                        preexec_fn=_child_setup(os.getpid()))  # noqa: PLW1509 - before rclpy: one thread
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -94,8 +101,11 @@ class StackProcess:
 def runner_argv(course_path: str, mission_path: str, args, progress: Path) -> list[str]:
     values = {'course': course_path, 'mission': mission_path, 'use_sim_time': 'true',
               'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics], 'seed': str(args.seed),
-              'real_time_factor': '1.0' if args.realtime else '0.0', 'mission_progress': str(progress)}
+              'real_time_factor': '1.0' if args.realtime else '0.0', 'mission_progress': str(progress),
+              'datum_source': 'file'}
     argv = [sys.executable, '-m', 'rover_stack.bringup.runner', PROFILE]
+    if args.node_sets:
+        argv += ['--config', str(Path(args.node_sets).resolve())]
     for name, value in values.items():
         argv += ['--arg', f'{name}:={value}']
     return argv

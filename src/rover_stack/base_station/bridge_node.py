@@ -1,0 +1,361 @@
+"""Node ``web_bridge``: the base-station web page and its WebSocket, on the rover side."""
+from __future__ import annotations
+
+import base64
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rclpy
+from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
+from nav_msgs.msg import Path as PathMsg
+from rclpy.action import ActionClient
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import BatteryState, Image, NavSatFix
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
+
+from rover_interfaces.action import ExecuteMission
+from rover_interfaces.msg import MissionStatus, StatusLight
+from rover_stack.base_station import token as token_store
+from rover_stack.base_station.bridge_core import BridgeConfig, BridgeCore, Session
+from rover_stack.base_station.protocol import Limits
+from rover_stack.base_station.web_server import ServerThread, make_app
+from rover_stack.common.params import declare_params, param
+from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
+
+NODE_NAME = 'web_bridge'
+MISSION_SERVICES = {'pause': 'mission/pause', 'resume': 'mission/resume', 'skip': 'mission/skip_leg',
+                    'abort_return': 'mission/abort_and_return'}
+MISSION_STATES = {0: 'idle', 1: 'running', 2: 'paused', 3: 'teleop', 4: 'returning', 5: 'succeeded',
+                  6: 'failed', 7: 'canceled'}
+LIGHT_COLORS = {0: 'off', 1: 'red', 2: 'blue', 3: 'green'}
+EARTH_RADIUS = 6_371_000.0   # m, for the local (equirectangular) GNSS plot
+
+
+@dataclass
+class BridgeParams:
+    host: str = param('127.0.0.1', 'Address to bind; 0.0.0.0 only on a trusted LAN', read_only=True)
+    port: int = param(8080, 'TCP port of the page (0: any free port)', low=0, high=65535, read_only=True)
+    token: str = param('', 'Operator token; empty = read or create token_file', read_only=True)
+    token_file: str = param('', 'Token file; empty = ~/.config/rover_stack/base_station_token',
+                            read_only=True)
+    heartbeat_timeout: float = param(1.0, 'Heartbeat silence that locks the base-station source while '
+                                     'driving', unit='s', low=0.1, high=10.0, read_only=True)
+    drive_timeout: float = param(0.5, 'Drive-message silence that zeroes the command', unit='s', low=0.05,
+                                 high=5.0, read_only=True)
+    rate: float = param(20.0, 'Command publishing and safety-check rate', unit='Hz', low=5.0, high=100.0,
+                        read_only=True)
+    max_linear: float = param(1.0, 'Largest accepted |linear|', unit='m/s', low=0.0, high=5.0, read_only=True)
+    max_angular: float = param(1.5, 'Largest accepted |angular|', unit='rad/s', low=0.0, high=10.0,
+                               read_only=True)
+    max_message_bytes: int = param(1024, 'Largest accepted client message', unit='B', low=64, high=65536,
+                                   read_only=True)
+    messages_per_second: int = param(60, 'Client messages accepted per connection per second', low=1,
+                                     high=1000, read_only=True)
+    camera_rate: float = param(5.0, 'Camera frames sent to the pages', unit='Hz', low=0.0, high=30.0,
+                               read_only=True)
+    camera_width: int = param(320, 'Width the camera frames are scaled to', unit='px', low=32, high=1920,
+                              read_only=True)
+    jpeg_quality: int = param(60, 'JPEG quality of camera frames', low=10, high=95, read_only=True)
+
+
+class WebBridge(Node):
+    """Serves the base-station page and turns its WebSocket messages into rover commands.
+
+    Publishes:
+      * ``base_station/cmd_vel`` (geometry_msgs/TwistStamped, reliable) at ``rate`` while a page drives,
+        one zero twist when it stops.
+      * ``base_station/lock`` (std_msgs/Bool, latched, re-sent at 2 Hz): true after the driving page's
+        heartbeat stopped for ``heartbeat_timeout`` s or its connection closed; false when a page with
+        the token drives again. An arbitration lock above the base-station source (docs/base_station.md).
+      * ``estop`` (std_msgs/Bool, latched): true on E-STOP from any page; false before a reset.
+    Subscribes: ``odom``, ``odometry/filtered`` (nav_msgs/Odometry), ``gnss/fix``, ``datum``
+      (sensor_msgs/NavSatFix), ``battery`` (sensor_msgs/BatteryState), ``active_source`` (std_msgs/String),
+      ``status_light`` (StatusLight), ``mission/status`` (MissionStatus), ``estop_state`` (std_msgs/Bool),
+      ``camera/image_raw`` (sensor_msgs/Image), ``plan`` (nav_msgs/Path).
+    Calls: ``reset_estop`` and ``mission/{pause,resume,skip_leg,abort_and_return}`` (std_srvs/Trigger),
+      action ``execute_mission`` (start by mission name, cancel).
+    Parameters: see BridgeParams (host, port, token, heartbeat_timeout s, rates Hz, limits).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        p = self.params = declare_params(self, BridgeParams)
+        token = self._token(p)
+        self._lock = threading.Lock()
+        self.core = BridgeCore(BridgeConfig(
+            token, Limits(p.max_linear, p.max_angular, p.max_message_bytes), p.heartbeat_timeout,
+            p.drive_timeout, p.messages_per_second))
+        self._actions: queue.SimpleQueue = queue.SimpleQueue()
+        self._state: dict = dict.fromkeys(('odom', 'filtered', 'fix', 'battery', 'active_source',
+                                           'status_light', 'mission', 'estop', 'plan'))
+        self._datum: NavSatFix | None = None
+        self._frame: tuple[int, str] | None = None
+        self._last_frame_time = 0.0
+        self._goal_handle = None
+        self._cmd_pub = self.create_publisher(TwistStamped, 'base_station/cmd_vel', command_qos())
+        self._lock_pub = self.create_publisher(Bool, 'base_station/lock', latched_qos())
+        self._estop_pub = self.create_publisher(Bool, 'estop', latched_qos())
+        self.create_subscription(Odometry, 'odom', lambda m: self._store('odom', m), command_qos())
+        self.create_subscription(Odometry, 'odometry/filtered', lambda m: self._store('filtered', m),
+                                 sensor_qos(depth=10))
+        self.create_subscription(NavSatFix, 'gnss/fix', lambda m: self._store('fix', m), sensor_qos())
+        self.create_subscription(NavSatFix, 'datum', self._on_datum, latched_qos())
+        self.create_subscription(BatteryState, 'battery', lambda m: self._store('battery', m), sensor_qos())
+        self.create_subscription(String, 'active_source', lambda m: self._store('active_source', m.data),
+                                 latched_qos())
+        self.create_subscription(StatusLight, 'status_light', lambda m: self._store('status_light', m),
+                                 latched_qos())
+        self.create_subscription(MissionStatus, 'mission/status', lambda m: self._store('mission', m),
+                                 latched_qos())
+        self.create_subscription(Bool, 'estop_state', lambda m: self._store('estop', m.data), latched_qos())
+        self.create_subscription(PathMsg, 'plan', self._on_plan, command_qos(depth=1))
+        if p.camera_rate > 0:
+            self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos())
+        self._reset_client = self.create_client(Trigger, 'reset_estop')
+        self._mission_clients = {a: self.create_client(Trigger, s) for a, s in MISSION_SERVICES.items()}
+        self._mission_action = ActionClient(self, ExecuteMission, 'execute_mission')
+        self._step_count = 0
+        self._lock_sent: bool | None = None
+        self.create_timer(1.0 / p.rate, self._step)
+        self._server = ServerThread(make_app(self), p.host, p.port)
+        self.port = self._server.start()
+        self.get_logger().info(f'web_bridge serving on http://{p.host}:{self.port}/')
+
+    def _token(self, p: BridgeParams) -> str:
+        if p.token:
+            if len(p.token) < token_store.MIN_LENGTH:
+                raise ValueError(f'token: at least {token_store.MIN_LENGTH} characters are required')
+            return p.token
+        path = Path(p.token_file).expanduser() if p.token_file else token_store.DEFAULT_TOKEN_FILE
+        token, created = token_store.load_or_create(path)
+        if created:
+            self.get_logger().warning(f'new operator token (shown once, stored in {path}): {token}')
+        else:
+            self.get_logger().info(f'operator token read from {path}')
+        return token
+
+    # --- callbacks store -------------------------------------------------------------------------
+    def _store(self, key: str, value) -> None:
+        with self._lock:
+            self._state[key] = value
+
+    def _on_datum(self, msg: NavSatFix) -> None:
+        self._datum = msg
+
+    def _on_plan(self, msg: PathMsg) -> None:
+        points = [(round(s.pose.position.x, 2), round(s.pose.position.y, 2)) for s in msg.poses]
+        stride = max(1, len(points) // 200)
+        self._store('plan', points[::stride])
+
+    def _on_image(self, msg: Image) -> None:
+        now = time.monotonic()
+        if now - self._last_frame_time < 1.0 / self.params.camera_rate:
+            return
+        self._last_frame_time = now
+        channels = {'rgb8': 3, 'bgr8': 3, 'mono8': 1}.get(msg.encoding)
+        if channels is None or msg.step * msg.height != len(msg.data) or msg.width == 0:
+            self.get_logger().warning(f'camera: unsupported image ({msg.encoding})',
+                                      throttle_duration_sec=30.0)
+            return
+        image = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :msg.width * channels]
+        image = image.reshape(msg.height, msg.width, channels)
+        if msg.encoding == 'rgb8':
+            image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        width = self.params.camera_width
+        if msg.width > width:
+            image = cv2.resize(image, (width, int(msg.height * width / msg.width)),
+                               interpolation=cv2.INTER_AREA)
+        ok, jpeg = cv2.imencode('.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, self.params.jpeg_quality])
+        if ok:
+            seq = (self._frame[0] + 1) if self._frame else 0
+            self._frame = (seq, base64.b64encode(jpeg.tobytes()).decode('ascii'))
+
+    # --- the web thread (thread-safe entry points) -----------------------------------------------
+    def connect(self) -> Session:
+        with self._lock:
+            return self.core.connect()
+
+    def disconnect(self, session: Session) -> None:
+        with self._lock:
+            self.core.disconnect(session)
+        self._actions.put(('step',))
+
+    def handle_text(self, session: Session, text: str) -> list[dict]:
+        with self._lock:
+            replies, actions = self.core.handle(session, text, time.monotonic(), bool(self._state['estop']))
+        for action in actions:
+            if action[0] == 'estop':   # published at once: no wait for the timer
+                self._estop_pub.publish(Bool(data=True))
+                self.get_logger().warning(f'E-STOP from page {session.id}')
+            else:
+                self._actions.put((*action, session))
+        return replies
+
+    def drain_outbox(self, session: Session) -> list[dict]:
+        out = []
+        while session.outbox:
+            out.append(session.outbox.popleft())
+        return out
+
+    def camera_frame(self) -> tuple[int, str] | None:
+        return self._frame
+
+    def telemetry(self, session: Session) -> dict:
+        with self._lock:
+            s = dict(self._state)
+            lock, reason, driving = self.core.lock, self.core.lock_reason, self.core.driving
+            stats = session.link.stats(time.monotonic())
+        odom = s['filtered'] or s['odom']
+        out = {'type': 'telemetry', 'pose': None, 'speed': None, 'battery': None, 'fix': None,
+               'active_source': s['active_source'], 'status_light': None, 'mission': None,
+               'estop': s['estop'], 'lock': lock, 'lock_reason': reason, 'driving': driving,
+               'plan': s['plan'],
+               'link': {'rtt': stats.rtt, 'lost': stats.lost, 'received': stats.received}}
+        if odom is not None:
+            q, pos, cov = odom.pose.pose.orientation, odom.pose.pose.position, odom.pose.covariance
+            yaw = math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+            out['pose'] = {'x': pos.x, 'y': pos.y, 'yaw': yaw, 'frame': odom.header.frame_id,
+                           'sigma_xy': math.sqrt(max(cov[0], 0.0) + max(cov[7], 0.0))}
+            out['speed'] = {'linear': odom.twist.twist.linear.x, 'angular': odom.twist.twist.angular.z}
+        if s['battery'] is not None:
+            out['battery'] = {'percentage': _finite(s['battery'].percentage),
+                              'voltage': _finite(s['battery'].voltage)}
+        if s['fix'] is not None:
+            out['fix'] = self._fix(s['fix'])
+        if s['status_light'] is not None:
+            light = s['status_light']
+            out['status_light'] = {'color': LIGHT_COLORS.get(light.color, '?'), 'flashing': light.flashing,
+                                   'reason': light.reason}
+        if s['mission'] is not None:
+            m = s['mission']
+            out['mission'] = {'name': m.mission_name, 'state': MISSION_STATES.get(m.state, '?'),
+                              'leg': m.leg_index, 'legs': m.leg_count, 'leg_kind': m.leg_kind,
+                              'leg_state': m.leg_state, 'distance': _finite(m.distance_to_target),
+                              'message': m.message}
+        return out
+
+    def _fix(self, fix: NavSatFix) -> dict:
+        out = {'lat': fix.latitude, 'lon': fix.longitude, 'status': int(fix.status.status),
+               'sigma': math.sqrt(max(fix.position_covariance[0], 0.0)), 'x': None, 'y': None}
+        datum = self._datum
+        if datum is not None and math.isfinite(fix.latitude) and math.isfinite(fix.longitude):
+            out['x'] = math.radians(fix.longitude - datum.longitude) * EARTH_RADIUS * math.cos(
+                math.radians(datum.latitude))
+            out['y'] = math.radians(fix.latitude - datum.latitude) * EARTH_RADIUS
+        return out
+
+    # --- the timer steps -------------------------------------------------------------------------
+    def _step(self) -> None:
+        while True:
+            try:
+                action = self._actions.get_nowait()
+            except queue.Empty:
+                break
+            self._dispatch(action)
+        with self._lock:
+            out = self.core.step(time.monotonic())
+        if out.command is not None:
+            msg = TwistStamped()
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = 'base_link'
+            msg.twist.linear.x, msg.twist.angular.z = out.command
+            self._cmd_pub.publish(msg)
+        self._step_count += 1
+        changed = out.lock != self._lock_sent
+        if changed or self._step_count % max(1, int(self.params.rate / 2)) == 0:   # re-sent at 2 Hz
+            if out.lock and changed:
+                self.get_logger().warning(f'base-station lock engaged: {out.lock_reason}')
+            self._lock_sent = out.lock
+            self._lock_pub.publish(Bool(data=out.lock))
+
+    def _dispatch(self, action: tuple) -> None:
+        if action[0] == 'estop_reset':
+            session = action[1]
+            self._estop_pub.publish(Bool(data=False))
+            self._call(self._reset_client, 'estop_reset', session)
+        elif action[0] == 'mission':
+            _, verb, name, session = action
+            if verb in MISSION_SERVICES:
+                self._call(self._mission_clients[verb], f'mission {verb}', session)
+            elif verb == 'start':
+                self._start_mission(name, session)
+            elif verb == 'cancel':
+                if self._goal_handle is None:
+                    session.outbox.append({'type': 'result', 'of': 'mission cancel', 'success': False,
+                                           'message': 'no mission started from this bridge'})
+                else:
+                    self._goal_handle.cancel_goal_async()
+                    session.outbox.append({'type': 'result', 'of': 'mission cancel', 'success': True,
+                                           'message': 'cancel requested'})
+
+    def _call(self, client, what: str, session: Session) -> None:
+        if not client.service_is_ready():
+            session.outbox.append({'type': 'result', 'of': what, 'success': False, 'message': 'unavailable'})
+            return
+        future = client.call_async(Trigger.Request())
+        future.add_done_callback(lambda f: session.outbox.append(
+            {'type': 'result', 'of': what, 'success': bool(f.result() and f.result().success),
+             'message': f.result().message if f.result() else 'no response'}))
+
+    def _start_mission(self, name: str, session: Session) -> None:
+        if not self._mission_action.server_is_ready():
+            session.outbox.append({'type': 'result', 'of': 'mission start', 'success': False,
+                                   'message': 'unavailable'})
+            return
+        future = self._mission_action.send_goal_async(ExecuteMission.Goal(mission_file=name))
+
+        def accepted(f):
+            handle = f.result()
+            ok = bool(handle and handle.accepted)
+            if ok:
+                self._goal_handle = handle
+            session.outbox.append({'type': 'result', 'of': 'mission start', 'success': ok,
+                                   'message': f'{name} accepted' if ok else f'{name} rejected'})
+        future.add_done_callback(accepted)
+
+    def stop(self) -> None:
+        """Publish one zero twist on the base-station source."""
+        msg = TwistStamped()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = 'base_link'
+        self._cmd_pub.publish(msg)
+
+    def destroy_node(self) -> None:
+        self._server.stop()
+        super().destroy_node()
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def main(args=None) -> None:
+    # No rclpy signal handler: Ctrl-C raises KeyboardInterrupt with the context still valid, so the
+    # zero twist on exit can still be published.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    node = None
+    try:
+        node = WebBridge()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            if rclpy.ok():
+                node.stop()   # a zero twist on exit
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Node ``keyboard_teleop``: drive from a terminal (raw mode), with deadman, turbo and zero on exit."""
+from __future__ import annotations
+
+import os
+import select
+import sys
+import termios
+import time
+import tty
+from dataclasses import dataclass
+
+import rclpy
+from geometry_msgs.msg import TwistStamped
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+from rover_stack.base_station.teleop_mapping import Deadman, Speeds, key_command
+from rover_stack.common.params import declare_params, param
+from rover_stack.common.qos import command_qos
+
+HELP = ('keyboard_teleop: w/s forward/back, a/d turn, q/e/z/c arcs, arrows too; capitals = turbo; '
+        'space = stop; Ctrl-C quits. Release = stop after the deadman time.')
+
+
+@dataclass
+class KeyboardParams:
+    topic: str = param('joystick/cmd_vel', 'Arbitration source to publish on', read_only=True)
+    rate: float = param(20.0, 'Publishing rate', unit='Hz', low=1.0, high=100.0, read_only=True)
+    deadman: float = param(0.3, 'Key silence that zeroes the command', unit='s', low=0.05, high=2.0)
+    linear: float = param(0.5, 'Normal speed', unit='m/s', low=0.0, high=5.0)
+    angular: float = param(1.0, 'Normal turn rate', unit='rad/s', low=0.0, high=10.0)
+    turbo_linear: float = param(1.0, 'Turbo speed', unit='m/s', low=0.0, high=5.0)
+    turbo_angular: float = param(2.0, 'Turbo turn rate', unit='rad/s', low=0.0, high=10.0)
+
+
+class KeyboardTeleop(Node):
+    """Reads keys from stdin and publishes the command.
+
+    Publishes ``joystick/cmd_vel`` (geometry_msgs/TwistStamped, reliable; param ``topic``) at ``rate`` Hz;
+    zero when no key came for ``deadman`` s, and a zero twist on exit.
+    Parameters: KeyboardParams (speeds in m/s and rad/s).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__('keyboard_teleop', **kwargs)
+        p = self.params = declare_params(self, KeyboardParams)
+        self.speeds = Speeds(p.linear, p.angular, p.turbo_linear, p.turbo_angular)
+        self.deadman = Deadman(p.deadman)
+        self._pub = self.create_publisher(TwistStamped, p.topic, command_qos())
+
+    def publish(self, command: tuple[float, float]) -> None:
+        msg = TwistStamped()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = 'base_link'
+        msg.twist.linear.x, msg.twist.angular.z = command
+        self._pub.publish(msg)
+
+
+def _read_key(fd: int, timeout: float) -> str | None:
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return None
+    key = os.read(fd, 3).decode(errors='ignore')
+    return key or None
+
+
+def main(args=None) -> None:
+    # No rclpy signal handler: Ctrl-C raises KeyboardInterrupt with the context still valid, so the
+    # zero twist on exit can still be published.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    node = KeyboardTeleop()
+    fd = sys.stdin.fileno()
+    if not os.isatty(fd):
+        node.get_logger().error('keyboard_teleop needs a terminal on stdin')
+        node.destroy_node()
+        rclpy.try_shutdown()
+        return
+    saved = termios.tcgetattr(fd)
+    node.get_logger().info(HELP)
+    period = 1.0 / node.params.rate
+    try:
+        tty.setraw(fd)
+        next_tick = time.monotonic()
+        while rclpy.ok():
+            key = _read_key(fd, max(0.0, next_tick - time.monotonic()))
+            now = time.monotonic()
+            if key == '\x03':
+                break
+            if key is not None and (command := key_command(key, node.speeds)) is not None:
+                node.deadman.press(command, now)
+            if now >= next_tick:
+                node.publish(node.deadman.command(now))
+                next_tick = now + period
+                rclpy.spin_once(node, timeout_sec=0.0)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        if rclpy.ok():
+            node.publish((0.0, 0.0))   # zero on exit
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

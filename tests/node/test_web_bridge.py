@@ -1,0 +1,131 @@
+"""web_bridge over a real WebSocket on 127.0.0.1: driving needs the token, E-STOP does not, and
+heartbeat loss or a closed connection while driving engages the base-station lock."""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+
+import pytest
+import rclpy
+from geometry_msgs.msg import TwistStamped
+from rclpy.executors import SingleThreadedExecutor
+from std_msgs.msg import Bool
+
+from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.testing.waiting import spin_until
+
+websockets_sync = pytest.importorskip('websockets.sync.client')
+
+TOKEN = 'node-test-token-0123456789'
+TIMEOUT = 0.5   # s heartbeat timeout of the bridge under test
+
+
+@pytest.fixture
+def rig(ros_context):
+    from rover_stack.base_station.bridge_node import WebBridge
+    bridge = WebBridge(context=ros_context, parameter_overrides=[
+        rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN),
+        rclpy.parameter.Parameter('heartbeat_timeout', value=TIMEOUT),
+        rclpy.parameter.Parameter('camera_rate', value=0.0)])
+    probe = rclpy.create_node('web_bridge_probe', context=ros_context)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(bridge)
+    executor.add_node(probe)
+    got = {'cmd': [], 'lock': [], 'estop': []}
+    probe.create_subscription(TwistStamped, 'base_station/cmd_vel', got['cmd'].append, command_qos())
+    probe.create_subscription(Bool, 'base_station/lock', lambda m: got['lock'].append((time.monotonic(), m.data)),
+                              latched_qos())
+    probe.create_subscription(Bool, 'estop', got['estop'].append, latched_qos())
+    with contextlib.ExitStack() as connections:
+        yield bridge, executor, got, connections
+    executor.shutdown()
+    probe.destroy_node()
+    bridge.destroy_node()
+
+
+def _open(rig, token=None):
+    """A connection (closed by the fixture at the latest) and the bridge's hello_ack."""
+    bridge, _, _, connections = rig
+    ws = connections.enter_context(websockets_sync.connect(f'ws://127.0.0.1:{bridge.port}/ws', open_timeout=5))
+    ws.send(json.dumps({'type': 'hello', 'token': token or ''}))
+    while (reply := json.loads(ws.recv(timeout=5)))['type'] != 'hello_ack':
+        pass
+    return ws, reply
+
+
+def _beat(ws, seq):
+    ws.send(json.dumps({'type': 'heartbeat', 'seq': seq, 't': 0.0}))
+
+
+def _errors(ws, seconds=0.3):
+    out, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            break
+        if msg['type'] == 'error':
+            out.append(msg['error'])
+    return out
+
+
+def test_operator_drives_and_guest_cannot(rig):
+    _, executor, got, _ = rig
+    guest, ack = _open(rig, 'wrong-token')
+    assert not ack['can_drive']
+    _beat(guest, 1)
+    guest.send(json.dumps({'type': 'drive', 'linear': 0.4, 'angular': 0.0}))
+    assert any('read-only' in e for e in _errors(guest))
+    spin_until(executor, lambda: got['lock'], 3.0, 'the lock state')
+    assert not got['cmd']
+    operator, ack = _open(rig, TOKEN)
+    assert ack['can_drive']
+    _beat(operator, 1)
+    operator.send(json.dumps({'type': 'drive', 'linear': 0.4, 'angular': -0.2}))
+    spin_until(executor, lambda: got['cmd'], 3.0, 'a base-station command')
+    assert (got['cmd'][-1].twist.linear.x, got['cmd'][-1].twist.angular.z) == (0.4, -0.2)
+    operator.send(json.dumps({'type': 'drive', 'linear': 2.0, 'angular': 0.0}))   # out of range
+    assert any('outside' in e for e in _errors(operator))
+    guest.close()
+    operator.close()
+
+
+def test_estop_from_tokenless_page_is_published(rig):
+    _, executor, got, _ = rig
+    guest, _ = _open(rig)
+    guest.send(json.dumps({'type': 'estop'}))
+    spin_until(executor, lambda: any(m.data for m in got['estop']), 3.0, 'estop true')
+    guest.close()
+
+
+def test_heartbeat_loss_while_driving_engages_lock_within_timeout(rig):
+    _, executor, got, _ = rig
+    operator, _ = _open(rig, TOKEN)
+    _beat(operator, 1)
+    last_beat = time.monotonic()
+    operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+    spin_until(executor, lambda: got['cmd'], 3.0, 'a base-station command')
+    end = time.monotonic() + 2.0   # keep driving, stop the heartbeat
+    while time.monotonic() < end and not (got['lock'] and got['lock'][-1][1]):
+        operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+        executor.spin_once(timeout_sec=0.05)
+    assert got['lock'] and got['lock'][-1][1], 'lock not engaged'
+    latency = got['lock'][-1][0] - last_beat
+    assert TIMEOUT < latency < TIMEOUT + 0.4, latency
+    spin_until(executor, lambda: got['cmd'][-1].twist.linear.x == 0.0, 1.0, 'a zero command')
+    operator.close()
+
+
+def test_disconnect_while_driving_engages_lock(rig):
+    _, executor, got, _ = rig
+    operator, _ = _open(rig, TOKEN)
+    _beat(operator, 1)
+    operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+    spin_until(executor, lambda: got['cmd'] and got['lock'], 3.0, 'a command and the lock state')
+    assert not got['lock'][-1][1]
+    closed = time.monotonic()
+    operator.close()
+    spin_until(executor, lambda: got['lock'][-1][1], 2.0, 'the lock after disconnect')
+    assert got['lock'][-1][0] - closed < 0.5
+    assert got['cmd'][-1].twist.linear.x == 0.0
