@@ -29,6 +29,7 @@ setup(
     version='0.1.0',
     package_dir={'': 'src'},
     packages=find_packages('src', include=[PACKAGE, PACKAGE + '.*']),
+    package_data={'rover_stack.base_station': ['static/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),

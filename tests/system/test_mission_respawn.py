@@ -153,7 +153,7 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     future = client.send_goal_async(goal)
     spin_until(executor, future.done, 10.0, 'second goal response')
     handle = future.result()
-    assert handle.accepted
+    assert handle.accepted, '\n'.join(runner.lines[-30:])
     navigator.release.set()
     result_future = handle.get_result_async()
     spin_until(executor, result_future.done, 60.0, 'mission result')

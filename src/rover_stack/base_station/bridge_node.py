@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import math
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -340,9 +341,11 @@ def _finite(value: float) -> float | None:
 
 
 def main(args=None) -> None:
-    # No rclpy signal handler: Ctrl-C raises KeyboardInterrupt with the context still valid, so the
-    # zero twist on exit can still be published.
+    # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
+    # so the zero twist on exit can still be published.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     node = None
     try:
         node = WebBridge()

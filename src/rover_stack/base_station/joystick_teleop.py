@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 
 import rclpy
@@ -91,9 +92,11 @@ class JoystickTeleop(Node):
 
 
 def main(args=None) -> None:
-    # No rclpy signal handler: Ctrl-C raises KeyboardInterrupt with the context still valid, so the
-    # zero twist on exit can still be published.
+    # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
+    # so the zero twist on exit can still be published.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     node = None
     try:
         node = JoystickTeleop()

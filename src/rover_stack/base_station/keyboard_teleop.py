@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import sys
 import termios
 import time
@@ -66,9 +67,11 @@ def _read_key(fd: int, timeout: float) -> str | None:
 
 
 def main(args=None) -> None:
-    # No rclpy signal handler: Ctrl-C raises KeyboardInterrupt with the context still valid, so the
-    # zero twist on exit can still be published.
+    # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
+    # so the zero twist on exit can still be published.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     node = KeyboardTeleop()
     fd = sys.stdin.fileno()
     if not os.isatty(fd):
