@@ -60,6 +60,11 @@ fi
 if [ -f "$ROVER_INSTALL/local_setup.sh" ]; then
   # colcon's scripts read COLCON_CURRENT_PREFIX; sh-compatible local_setup works in bash and sh.
   COLCON_CURRENT_PREFIX="$ROVER_INSTALL" . "$ROVER_INSTALL/local_setup.sh"
+  # The package's executables (what `ros2 run rover_stack X` would run), e.g. rover_runner, rover.
+  case ":$PATH:" in
+    *":$ROVER_INSTALL/rover_stack/lib/rover_stack:"*) ;;
+    *) export PATH="$ROVER_INSTALL/rover_stack/lib/rover_stack:$PATH" ;;
+  esac
 fi
 
 # DDS scope: "localhost" (default) keeps discovery and traffic on loopback and shared memory;
