@@ -2,7 +2,7 @@
 # Both set up everything first (idempotent, stamp files): venv, pinned dependencies, system tools,
 # colcon build of the workspace. See README.md.
 #
-#   make sim [ARGS='--course urc --duration 60']   run the simulated stack (rover_sim CLI)
+#   make sim [ARGS='--course flat_easy --seed 1']   run the simulated mission (rover sim CLI)
 #   make test [PYTEST_ARGS='-k drive']              lint + every test tier
 #   make setup | build | lint | env-check | clean
 #

@@ -305,3 +305,25 @@ def test_navigation_failures_fail_the_legs(setup):
     assert not response.result.success
     assert [leg.outcome for leg in response.result.legs] == [LegOutcome.FAILED] * 3
     assert len(t.goals()) == 6                              # every goal tried twice (nav_retries 1)
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_the_same_mission_sent_again_takes_over_the_run(setup):
+    t = setup
+    first = t.send()
+    first_result = t.result_future
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    t.send()                                                  # e.g. a client whose response was lost
+    t.wait(first_result.done, 'first goal ended')
+    assert first_result.result().status == GoalStatus.STATUS_ABORTED
+    assert 'superseded' in first_result.result().result.message and first.accepted
+    other = MISSION.replace('name: node_test', 'name: other')
+    goal = ExecuteMission.Goal(mission_yaml=other)
+    future = t.client.send_goal_async(goal)
+    t.wait(future.done, 'response for a different mission')
+    assert not future.result().accepted                      # a different mission is refused while running
+    t.world.mode = 'succeed'
+    assert t.call('pause').success and t.call('resume').success   # the held goal ends, the new one succeeds
+    response = t.result()
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.message
+    assert len(t.goals()) >= 3 and t.goals()[0][:2] == pytest.approx(WP1, abs=0.01)

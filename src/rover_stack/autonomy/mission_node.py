@@ -293,13 +293,22 @@ class MissionExecutive(Node):
         self._start_run(mission, saved.mission_yaml, saved.mission_source, saved.next_leg)
 
     # ------------------------------------------------------------ action server
-    def _on_goal(self, _request) -> GoalResponse:
+    def _on_goal(self, request) -> GoalResponse:
+        """Accept unless another mission runs; the running mission sent again takes over its run."""
         with self._lock:
             run = self._run
-            if run is not None and not run.executive.finished and run.goal_handle is not None:
-                self.get_logger().warning('mission goal rejected: a mission is running (cancel it first)')
-                return GoalResponse.REJECT
+            busy = run is not None and not run.executive.finished and run.goal_handle is not None
+        if busy and self._digest_of(request) != run.digest:
+            self.get_logger().warning('mission goal rejected: another mission is running (cancel it first)')
+            return GoalResponse.REJECT
         return GoalResponse.ACCEPT
+
+    def _digest_of(self, request) -> str | None:
+        try:
+            return persistence.digest(resolve_goal(request.mission_file, request.mission_yaml,
+                                                   self._mission_dirs)[1])
+        except (MissionError, OSError):
+            return None
 
     def _execute(self, handle) -> ExecuteMission.Result:
         request = handle.request
@@ -315,10 +324,11 @@ class MissionExecutive(Node):
             time.sleep(0.05)
         with self._lock:
             run = self._run
-            if run is not None and not run.executive.finished and run.goal_handle is None \
-                    and run.digest == persistence.digest(text):
-                run.goal_handle = handle            # a respawned node's own run: the client takes it over
-                self.get_logger().info(f'goal attached to the resumed mission {mission.name!r}')
+            if run is not None and not run.executive.finished and run.digest == persistence.digest(text):
+                # The same mission again: a respawned node's own run, or a client re-sending its goal.
+                # The new goal takes the run over; an earlier goal handle ends (superseded).
+                run.goal_handle = handle
+                self.get_logger().info(f'goal attached to the running mission {mission.name!r}')
             else:
                 if run is not None and not run.executive.finished:
                     run.executive.handle(Event.CANCEL, self._now())
@@ -328,6 +338,9 @@ class MissionExecutive(Node):
                                    f'starting at leg {run.executive.leg_index + 1}')
         next_feedback = 0.0
         while rclpy.ok(context=self.context) and not run.done.is_set() and not self._closing:
+            if run.goal_handle is not handle:            # a new goal for the same mission took over
+                handle.abort()
+                return ExecuteMission.Result(success=False, message='superseded by a new goal (same mission)')
             if handle.is_cancel_requested:
                 with self._lock:
                     run.executive.handle(Event.CANCEL, self._now())

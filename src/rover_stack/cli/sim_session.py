@@ -12,6 +12,7 @@ from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
 
 from rover_interfaces.action import ExecuteMission
+from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
 from rover_stack.autonomy.goals import default_mission_dirs
 from rover_stack.cli.sim_job import OUTCOME_NAMES, StackProcess, runner_argv
@@ -20,6 +21,9 @@ from rover_stack.reporting.recorder import RunRecorder
 from rover_stack.reporting.report import LegRun, build_report, leg_truths
 
 SERVER_WAIT = 180.0   # s wall: bring-up of every node on a loaded machine
+GOAL_RESPONSE_WAIT = 5.0   # s wall without a goal response: send again
+FINAL_RESULT_WAIT = 10.0   # s wall after a final mission/status without a result: use the progress file
+FINAL_STATES = (MissionStatus.SUCCEEDED, MissionStatus.FAILED, MissionStatus.CANCELED)
 PROGRESS_PERIOD = 5.0  # s wall between progress lines
 
 
@@ -92,6 +96,7 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     client = ActionClient(node, ExecuteMission, 'execute_mission')
     goal = _goal(mission_path)
     result, message, goal_future, result_future, sent_for = None, '', None, None, 0
+    sent_at, final_status, final_since = 0.0, None, 0.0
     try:
         deadline = time.monotonic() + SERVER_WAIT
         while not client.server_is_ready():
@@ -102,11 +107,15 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
               flush=True)
         deadline = time.monotonic() + timeout
         while result is None:
-            if len(stack.starts) > sent_for and client.server_is_ready():
+            # (Re)send the goal: at the start, after a respawn of the executive (it resumes from the last
+            # completed leg), and when no goal response came (a respawned server may not be up yet).
+            unanswered = goal_future is not None and not goal_future.done() \
+                and time.monotonic() - sent_at > GOAL_RESPONSE_WAIT
+            if (len(stack.starts) > sent_for or unanswered) and client.server_is_ready():
                 if sent_for:
                     print('rover sim: mission executive respawned: sending the goal again', flush=True)
                 sent_for = len(stack.starts)
-                goal_future, result_future = client.send_goal_async(goal), None
+                goal_future, result_future, sent_at = client.send_goal_async(goal), None, time.monotonic()
             if goal_future is not None and goal_future.done() and result_future is None:
                 handle = goal_future.result()
                 if not handle.accepted:
@@ -115,6 +124,12 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
             if result_future is not None and result_future.done():
                 result = result_future.result().result
                 break
+            status = progress.latest
+            if status is not None and status.state in FINAL_STATES and status.mission_name == mission.name:
+                final_status, final_since = status, final_since or time.monotonic()
+                if time.monotonic() - final_since > FINAL_RESULT_WAIT:   # the result went to a dead goal
+                    message = status.message
+                    break
             if not stack.alive():
                 raise RuntimeError(f'the stack stopped (exit {stack.process.returncode}; see stack.log)')
             if time.monotonic() > deadline:
@@ -139,7 +154,9 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
         message = result.message
     else:
         outcomes = _outcomes_from_progress(progress_path, len(mission.legs))
-    report = _write_outputs(out, course, mission, args, recorder, outcomes=outcomes, result=result,
+    succeeded = result.success if result is not None else (
+        final_status is not None and final_status.state == MissionStatus.SUCCEEDED)
+    report = _write_outputs(out, course, mission, args, recorder, outcomes=outcomes, succeeded=succeeded,
                             message=message, wall=time.monotonic() - wall_start, stack_code=code)
     _print_summary(report, out)
     return 0 if report['success'] else 1
@@ -157,7 +174,7 @@ def _outcomes_from_progress(path: Path, count: int) -> list[tuple[str, float]]:
     return outcomes
 
 
-def _write_outputs(out, course, mission, args, recorder, *, outcomes, result, message, wall,
+def _write_outputs(out, course, mission, args, recorder, *, outcomes, succeeded, message, wall,
                    stack_code) -> dict:
     plane = course.datum.plane()
     truths = leg_truths(course, mission, plane)
@@ -165,7 +182,7 @@ def _write_outputs(out, course, mission, args, recorder, *, outcomes, result, me
         course=course.name, mission=mission.name, seed=args.seed, legs=truths,
         runs=_leg_runs(recorder, outcomes), truth=recorder.truth, estimate=recorder.estimate,
         collisions=recorder.collisions, sim_time_s=recorder.sim_time, wall_time_s=wall,
-        mission_success=bool(result is not None and result.success), message=message,
+        mission_success=bool(succeeded), message=message,
         extra={'kinematics': args.kinematics, 'realtime': args.realtime,
                'recorded_messages': recorder.messages, 'gnss_fixes': len(recorder.fixes),
                'stack_exit_code': stack_code, 'mission_executive_starts': len(recorder_starts(out))})
