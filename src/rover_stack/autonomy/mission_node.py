@@ -14,8 +14,7 @@ import rclpy
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
-from rclpy.logging import get_logger
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import NavSatFix
 from std_msgs.msg import String
@@ -36,6 +35,7 @@ from rover_stack.autonomy.executive import (
 from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal, yaw_of
 from rover_stack.autonomy.mission import Mission, MissionError
 from rover_stack.autonomy.status_light import light_for
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.geo.enu import LocalTangentPlane
@@ -570,23 +570,8 @@ class MissionExecutive(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = MissionExecutive()
-        executor = MultiThreadedExecutor(num_threads=3)
-        executor.add_node(node)
-        executor.spin()
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(MissionExecutive, NODE_NAME, args,
+                    executor_factory=lambda: MultiThreadedExecutor(num_threads=3))
 
 
 if __name__ == '__main__':

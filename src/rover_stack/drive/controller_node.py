@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 import math
-import signal
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.description.geometry import GeometryError, load_geometry
@@ -370,30 +366,10 @@ def diagnostic_status(status: ControllerStatus, feedback_timeout: float, name: s
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
 
 
-def _raise_keyboard_interrupt(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def main(args=None) -> int:
     # No rclpy signal handler: Ctrl-C/SIGTERM raise KeyboardInterrupt with the context still valid,
     # so the node can publish zero wheel speeds before it goes away.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)   # also when started with SIGINT ignored
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    node = None
-    try:
-        node = DriveController()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(DriveController, NODE_NAME, args, graceful_signals=True)
 
 
 if __name__ == '__main__':

@@ -5,12 +5,10 @@ import math
 import time
 from dataclasses import dataclass
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from sensor_msgs.msg import NavSatFix, NavSatStatus
 
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import sensor_qos
 from rover_stack.drivers.gnss_nmea import COV_UNKNOWN, NO_FIX, Fix, FixAssembler, parse_line
@@ -103,21 +101,7 @@ class GnssDriver(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = GnssDriver()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(GnssDriver, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -4,12 +4,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from sensor_msgs.msg import Imu
 
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import sensor_qos
 from rover_stack.drivers.imu_serial import ImuFormatError, ImuSample, lost_samples, parse_imu_line
@@ -106,21 +104,7 @@ class ImuDriver(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = ImuDriver()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ImuDriver, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -6,14 +6,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from sensor_msgs.msg import BatteryState, JointState
 from std_msgs.msg import Bool
 
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.description.geometry import GeometryError, load_geometry
@@ -297,21 +295,7 @@ class MotorDriver(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = MotorDriver()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(MotorDriver, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -6,17 +6,15 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Imu, NavSatFix, NavSatStatus
 
 from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
 from rover_interfaces.srv import FromLL, ToLL
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.description.geometry import GeometryError, load_geometry
@@ -498,21 +496,7 @@ class EkfLocalization(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = EkfLocalization()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(EkfLocalization, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -6,13 +6,11 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Pose
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from sensor_msgs.msg import Image
 
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.aruco import MarkerConfig, MarkerDetector, annotate
@@ -179,21 +177,7 @@ class ArucoDetectorNode(ImageProcessingNode):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = ArucoDetectorNode()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ArucoDetectorNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

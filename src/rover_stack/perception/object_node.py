@@ -6,11 +6,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 
 from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos
 from rover_stack.perception.image_pipeline import Frame, ImageProcessingNode
@@ -128,21 +126,7 @@ class ObjectDetectorNode(ImageProcessingNode):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = ObjectDetectorNode()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ObjectDetectorNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -7,11 +7,8 @@ import math
 import time
 from dataclasses import dataclass
 
-import rclpy
 from geometry_msgs.msg import Quaternion, Vector3
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock
@@ -29,6 +26,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import SetBool
 
 from rover_interfaces.msg import StatusLight
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 from rover_stack.sim.engine import EngineConfig, GnssFix, SimConfig, Simulator
@@ -379,21 +377,7 @@ class SimulatorNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimulatorNode()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(SimulatorNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,55 @@
+"""The one ``main()`` of every node: init, build, spin, and a clean exit on Ctrl-C or SIGTERM.
+
+A node class that refuses its parameters raises ValueError in its constructor: the error is logged
+and the process exits with 1, so the runner (or ros2 launch) sees a failed start.
+"""
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.logging import get_logger
+from rclpy.signals import SignalHandlerOptions
+
+
+def _raise_keyboard_interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def run_node(node_factory: Callable[[], object], name: str, args=None, *,
+             executor_factory: Callable[[], object] | None = None,
+             graceful_signals: bool = False) -> int:
+    """Run the node made by ``node_factory`` until shutdown; the process exit code.
+
+    ``graceful_signals``: take SIGINT/SIGTERM away from rclpy and turn them into KeyboardInterrupt,
+    so the context is still alive while the node is destroyed (nodes that publish a final zero
+    command on the way out need that). ``executor_factory``: spin in this executor instead of
+    ``rclpy.spin`` (e.g. a MultiThreadedExecutor for action servers with blocking callbacks).
+    """
+    if graceful_signals:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    else:
+        rclpy.init(args=args)
+    node = None
+    try:
+        node = node_factory()
+        if executor_factory is None:
+            rclpy.spin(node)
+        else:
+            executor = executor_factory()
+            executor.add_node(node)
+            executor.spin()
+    except ValueError as error:
+        get_logger(name).error(str(error))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
