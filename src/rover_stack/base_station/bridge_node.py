@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import math
 import queue
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -12,14 +11,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 from nav_msgs.msg import Path as PathMsg
 from rclpy.action import ActionClient
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import BatteryState, Image, NavSatFix
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -30,6 +26,7 @@ from rover_stack.base_station import token as token_store
 from rover_stack.base_station.bridge_core import BridgeConfig, BridgeCore, Session
 from rover_stack.base_station.protocol import Limits
 from rover_stack.base_station.web_server import ServerThread, make_app
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 
@@ -340,24 +337,10 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def main(args=None) -> None:
-    # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
-    # so the zero twist on exit can still be published.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    node = None
-    try:
-        node = WebBridge()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            if rclpy.ok():
-                node.stop()   # a zero twist on exit
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> int:
+    # Signals raise KeyboardInterrupt with the context still valid, so the zero twist on exit is sent.
+    return run_node(WebBridge, NODE_NAME, args, graceful_signals=True,
+                    before_destroy=lambda node: node.stop())
 
 
 if __name__ == '__main__':

@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import os
-import signal
 from dataclasses import dataclass
 
-import rclpy
 from geometry_msgs.msg import TwistStamped
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
 
 from rover_stack.base_station.teleop_mapping import AxisMapping, Speeds, joystick_command
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos
 
@@ -91,24 +88,10 @@ class JoystickTeleop(Node):
         super().destroy_node()
 
 
-def main(args=None) -> None:
-    # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
-    # so the zero twist on exit can still be published.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    node = None
-    try:
-        node = JoystickTeleop()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            if rclpy.ok():
-                node.publish((0.0, 0.0))   # zero on exit
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> int:
+    # Signals raise KeyboardInterrupt with the context still valid, so the zero twist on exit is sent.
+    return run_node(JoystickTeleop, 'joystick_teleop', args, graceful_signals=True,
+                    before_destroy=lambda node: node.publish((0.0, 0.0)))
 
 
 if __name__ == '__main__':

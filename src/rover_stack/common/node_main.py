@@ -20,13 +20,16 @@ def _raise_keyboard_interrupt(_signum, _frame):
 
 def run_node(node_factory: Callable[[], object], name: str, args=None, *,
              executor_factory: Callable[[], object] | None = None,
-             graceful_signals: bool = False) -> int:
+             graceful_signals: bool = False,
+             before_destroy: Callable[[object], None] | None = None) -> int:
     """Run the node made by ``node_factory`` until shutdown; the process exit code.
 
     ``graceful_signals``: take SIGINT/SIGTERM away from rclpy and turn them into KeyboardInterrupt,
     so the context is still alive while the node is destroyed (nodes that publish a final zero
     command on the way out need that). ``executor_factory``: spin in this executor instead of
     ``rclpy.spin`` (e.g. a MultiThreadedExecutor for action servers with blocking callbacks).
+    ``before_destroy``: called with the node on the way out while the context is still valid (a
+    final zero command), never after the context is gone.
     """
     if graceful_signals:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -50,6 +53,8 @@ def run_node(node_factory: Callable[[], object], name: str, args=None, *,
         pass
     finally:
         if node is not None:
+            if before_destroy is not None and rclpy.ok():
+                before_destroy(node)
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
