@@ -9,7 +9,7 @@ import pytest
 import rclpy
 from action_msgs.msg import GoalStatus
 from nav_msgs.msg import Odometry
-from rclpy.action import ActionClient, ActionServer, CancelResponse
+from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
@@ -60,11 +60,21 @@ class FakeWorld:
         self.pose = [0.0, 0.0]
         self.lock = threading.Lock()
         group = ReentrantCallbackGroup()
+        self.unanswered = 0       # goal requests left unanswered in mode 'lose_first' (a lost DDS reply)
         self.server = ActionServer(node, NavigateToGoal, 'navigate_to_goal', self._execute, callback_group=group,
-                                   cancel_callback=lambda _h: CancelResponse.ACCEPT)
+                                   goal_callback=self._on_goal, cancel_callback=lambda _h: CancelResponse.ACCEPT)
         self.odom_pub = node.create_publisher(Odometry, 'odometry/filtered', command_qos())
         self.markers_pub = node.create_publisher(MarkerDetectionArray, 'markers', command_qos())
         node.create_timer(0.05, self._publish)
+
+    def _on_goal(self, _request):
+        if self.mode == 'lose_first' and self.unanswered == 0:
+            self.unanswered += 1
+            deadline = time.monotonic() + 30.0      # no answer while the test runs: as if the reply was lost
+            while time.monotonic() < deadline and not self.closing:
+                time.sleep(0.05)
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
 
     def _execute(self, handle):
         goal = handle.request.goal.pose.position
@@ -120,7 +130,7 @@ def setup(ros_context, tmp_path, request):
     overrides = [Parameter('progress_file', value=str(tmp_path / 'progress.json')),
                  Parameter('auto_resume', value=False), Parameter('arrived_hold', value=0.2),
                  Parameter('rate', value=20.0), Parameter('status_period', value=0.2),
-                 Parameter('nav_retries', value=1)]
+                 Parameter('nav_retries', value=1), Parameter('nav_response_timeout', value=1.0)]
     mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
     peer = rclpy.create_node('mission_test_peer', context=ros_context)
     world = FakeWorld(peer, mode)
@@ -295,6 +305,18 @@ def test_bad_goals_are_aborted_with_a_message(setup, goal):
     response = t.result()
     assert response.status == GoalStatus.STATUS_ABORTED and response.result.message
     assert t.goals() == []
+
+
+@pytest.mark.parametrize('setup', ['lose_first'], indirect=True)
+def test_a_goal_the_navigator_never_answers_is_sent_again(setup):
+    t = setup
+    t.send()
+    response = t.result(timeout=15.0)
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.message
+    assert t.world.unanswered == 1
+    goals = t.goals()
+    assert goals[0][:2] == pytest.approx(WP1, abs=0.01)          # the re-sent first goal ran, once
+    assert goals[1][:2] == pytest.approx(WP2, abs=0.01)
 
 
 @pytest.mark.parametrize('setup', ['fail'], indirect=True)

@@ -27,7 +27,10 @@ def test_rover_sim_completes_flat_easy(tmp_path):
     process = subprocess.run(
         [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'flat_easy', '--seed', '1',
          '--out', str(out), '--timeout', '230'], capture_output=True, text=True, timeout=280, check=False)
-    log = process.stdout[-3000:] + process.stderr[-2000:]
+    stack_log = out / 'stack.log'
+    warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
+                if '[WARN]' in line or '[ERROR]' in line or 'rover_runner' in line]
+    log = process.stdout[-2000:] + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-40:])
     report = json.loads((out / 'report.json').read_text())
     assert process.returncode == 0, log
     assert report['success'] and len(report['legs']) == 3

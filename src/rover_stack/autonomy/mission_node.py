@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rclpy
+from action_msgs.msg import GoalStatus
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
@@ -53,6 +54,7 @@ STATUS_STATE = {
 NAV_EVENTS = {NavigateToGoal.Result.SUCCEEDED: Event.NAV_SUCCEEDED,
               NavigateToGoal.Result.FAILED: Event.NAV_FAILED,
               NavigateToGoal.Result.INVALID_GOAL: Event.NAV_FAILED}
+_TERMINAL_GOAL_STATES = (GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_CANCELED, GoalStatus.STATUS_ABORTED)
 SERVICES = {'mission/skip_leg': Event.SKIP, 'mission/pause': Event.PAUSE, 'mission/resume': Event.RESUME,
             'mission/abort_and_return': Event.ABORT_RETURN}
 
@@ -101,6 +103,10 @@ class MissionParams:
     flash_period: float = param(0.5, 'Status light flash period', unit='s', low=0.1, high=5.0, read_only=True)
     status_period: float = param(1.0, 'mission/status and feedback period while running', unit='s', low=0.1,
                                  high=60.0, read_only=True)
+    nav_response_timeout: float = param(5.0, 'Wall time to wait for navigate_to_goal to accept a goal or to '
+                                        'deliver the result of an ended one; then the request is sent again '
+                                        '(a DDS reply can be lost while discovery completes)', unit='s',
+                                        low=0.5, high=120.0, read_only=True)
 
 
 def default_progress_file() -> Path:
@@ -175,6 +181,9 @@ class MissionExecutive(Node):
         self._nav_handle = None
         self._nav_goal_id = 0
         self._pending_nav: NavGoal | None = None
+        self._nav_attempt = 0                  # identifies one send of a goal (re-sends get a new one)
+        self._nav_sent: tuple[NavGoal, float] | None = None       # awaiting acceptance: (goal, wall s)
+        self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
         self._last_status = None
         self._last_light = None
         self._last_status_time = 0.0
@@ -433,6 +442,7 @@ class MissionExecutive(Node):
                     self.get_logger().info(f'mission {run.mission.name!r}: {ex.state.value}: {ex.message}')
                     run.done.set()
             self._teleop_active = teleop
+            self._watch_nav_responses()
             self._send_pending_nav()
             self._publish()
 
@@ -483,6 +493,8 @@ class MissionExecutive(Node):
 
     def _cancel_nav(self) -> None:
         handle, self._nav_handle = self._nav_handle, None
+        self._nav_sent = None
+        self._nav_attempt += 1              # a late acceptance of an older send is canceled
         if handle is not None:
             handle.cancel_goal_async()
 
@@ -501,27 +513,60 @@ class MissionExecutive(Node):
         yaw = command.yaw or 0.0
         goal.goal.pose.orientation.z, goal.goal.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
         self._nav_goal_id = command.goal_id
+        self._nav_attempt += 1
+        self._nav_sent, self._nav_ended_at = (command, time.monotonic()), None
         self.get_logger().info(f'navigate ({command.purpose}) to ({command.x:.1f}, {command.y:.1f}) m'
                                + (f' yaw {command.yaw:.2f}' if command.yaw is not None else '')
                                + f' within {command.tolerance:.1f} m')
         future = self._nav.send_goal_async(goal)
-        future.add_done_callback(lambda f, gid=command.goal_id: self._on_nav_accepted(f, gid))
+        future.add_done_callback(
+            lambda f, gid=command.goal_id, attempt=self._nav_attempt: self._on_nav_accepted(f, gid, attempt))
 
-    def _on_nav_accepted(self, future, goal_id: int) -> None:
+    def _watch_nav_responses(self) -> None:
+        """Re-send a goal whose acceptance never came; re-ask a result that never came (under the lock)."""
+        timeout = self.params.nav_response_timeout
+        now = time.monotonic()
+        if self._nav_sent is not None and self._pending_nav is None:
+            command, sent_at = self._nav_sent
+            if now - sent_at > timeout:
+                self.get_logger().warning(f'navigate_to_goal did not answer within {timeout:.1f} s: '
+                                          'sending the goal again')
+                self._nav_attempt += 1       # the old send, if accepted late, is canceled
+                self._nav_sent, self._pending_nav = None, command
+            return
+        handle = self._nav_handle
+        if handle is None or handle.status not in _TERMINAL_GOAL_STATES:
+            self._nav_ended_at = None
+            return
+        if self._nav_ended_at is None:
+            self._nav_ended_at = now
+        elif now - self._nav_ended_at > timeout:
+            self.get_logger().warning('navigate_to_goal ended but its result did not arrive: asking again')
+            self._nav_ended_at = now
+            goal_id = self._nav_goal_id
+            handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
+
+    def _on_nav_accepted(self, future, goal_id: int, attempt: int) -> None:
         handle = future.result()
         with self._lock:
+            if attempt != self._nav_attempt or goal_id != self._nav_goal_id or self._pending_nav is not None:
+                if handle.accepted:
+                    handle.cancel_goal_async()   # superseded (or re-sent) while the request was in flight
+                return
+            self._nav_sent = None
             if not handle.accepted:
                 self._nav_events.append((Event.NAV_FAILED, goal_id))
                 return
-            if goal_id != self._nav_goal_id or self._pending_nav is not None:
-                handle.cancel_goal_async()   # superseded while the request was in flight
-                return
             self._nav_handle = handle
-        handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id))
+        handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
 
-    def _on_nav_result(self, future, goal_id: int) -> None:
+    def _on_nav_result(self, future, goal_id: int, handle) -> None:
         result = future.result().result
         event = NAV_EVENTS.get(result.error_code)
+        with self._lock:
+            if handle is not self._nav_handle:
+                return                   # a duplicate answer, or a goal already canceled
+            self._nav_handle = None
         if event is not None:
             if event is Event.NAV_FAILED:
                 self.get_logger().warning(f'navigation failed: {result.message}')
