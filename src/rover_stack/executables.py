@@ -31,6 +31,7 @@ EXECUTABLES = {
     'web_bridge': 'rover_stack.base_station.bridge_node:main',   # base station: web page + WebSocket
     'keyboard_teleop': 'rover_stack.base_station.keyboard_teleop:main',   # base station: terminal teleop
     'joystick_teleop': 'rover_stack.base_station.joystick_teleop:main',   # base station: game controller
+    'foxglove_bridge': 'rover_stack.base_station.foxglove_node:main',   # base station: Foxglove (read-only)
     # transforms
     'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
     # test and demo nodes used by the bringup tests
