@@ -5,11 +5,13 @@ Three figures, each with the camera rendering 640x480 rgb8 frames at --camera-ra
 * engine:  rover_stack.sim.engine.Simulator stepped in this process, readings discarded (no ROS);
 * node:    the ``rover_simulator`` node alone in its own process (real_time_factor 0: as fast as it
            can), every contract topic published over DDS; measured from /clock in this process;
-* stack:   the same node plus the ``sim`` profile's other nodes (static_tf_publisher, cmd_arbitration,
-           drive_controller, all with use_sim_time true), each in its own process.
+* stack:   the whole ``sim`` profile through the process runner (``rover_runner sim``, autonomy on:
+           simulator, drive, arbitration, EKF, ArUco and object detectors, obstacle grid, navigator,
+           mission executive, web bridge: 11 processes on use_sim_time), the rover standing, every
+           sensor stream flowing and processed.
 
-The rover drives (wheel commands at 50 Hz in the engine run; idle stack otherwise). Targets: node >= 4x,
-stack >= 1.5x. The machine has 2 cores shared with whatever else runs: expect spread.
+The rover drives in the engine run (wheel commands at 50 Hz). Targets: node >= 4x, stack >= 1.5x. The
+machine has 2 cores shared with whatever else runs: expect spread, and run it on an idle machine.
 
 Usage (in the dev env):  python bench/sim_rtf.py [--seconds 10] [--camera-rate 10] [--course NAME]
 """
@@ -60,6 +62,46 @@ def _start(module: str, params: dict, params_file: Path | None) -> subprocess.Po
                             stdin=subprocess.DEVNULL, process_group=0)
 
 
+def _descendants(root: int) -> dict[int, str]:
+    """pid -> executable name of every process below ``root`` (from /proc)."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+            cmdline = (stat.parent / 'cmdline').read_bytes().split(b'\0')
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        words = [w.decode(errors='replace') for w in cmdline if w]
+        script = next((w for w in words[1:] if not w.startswith('-')), words[0] if words else '?')
+        names[pid] = Path(script).name
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = names[pid]
+                frontier.append(pid)
+    return found
+
+
+def _cpu_seconds(pids) -> dict[int, float]:
+    ticks = os.sysconf('SC_CLK_TCK')
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+CPU_SHARES: dict[str, float] = {}   # stack run: executable -> CPU s per sim s
+
+
 def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, with_stack: bool) -> float:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -68,16 +110,18 @@ def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, wi
     from rover_stack.common.qos import sensor_qos
 
     config = ROOT / 'config'
-    processes = [_start('rover_stack.sim.sim_node',
-                        {'robot_config': robot, 'course': course_name or "''", 'real_time_factor': 0.0,
-                         'camera.rate': camera_rate}, config / 'simulator.yaml')]
     if with_stack:
-        sim_time = {'use_sim_time': True}
-        processes.append(_start('rover_stack.tf.static_publisher_node', {'robot_config': robot, **sim_time},
-                                None))
-        processes.append(_start('rover_stack.drive.arbitration_node', sim_time, config / 'drive.yaml'))
-        processes.append(_start('rover_stack.drive.controller_node', {'robot_config': robot, **sim_time},
-                                config / 'drive.yaml'))
+        args = {'use_sim_time': 'true', 'robot_config': robot, 'course': course_name,
+                'real_time_factor': '0.0', 'web_port': '0', 'autonomy': 'true'}
+        command = [sys.executable, '-m', 'rover_stack.bringup.runner', 'sim']
+        for key, value in args.items():
+            command += ['--arg', f'{key}:={value}']
+        processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      stdin=subprocess.DEVNULL, process_group=0)]
+    else:
+        processes = [_start('rover_stack.sim.sim_node',
+                            {'robot_config': robot, 'course': course_name or "''", 'real_time_factor': 0.0,
+                             'camera.rate': camera_rate}, config / 'simulator.yaml')]
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node('rtf_probe', context=context)
@@ -90,14 +134,23 @@ def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, wi
     executor.add_node(node)
     try:
         deadline = time.monotonic() + 60.0
-        while (latest[0] is None or latest[0] < 1.0) and time.monotonic() < deadline:   # warm-up
+        warm_up = 5.0 if with_stack else 1.0     # s sim: every process up and subscribed
+        while (latest[0] is None or latest[0] < warm_up) and time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.05)
         if latest[0] is None:
             raise RuntimeError('no /clock from the simulator within 60 s')
+        children = _descendants(processes[0].pid) if with_stack else {processes[0].pid: 'rover_simulator'}
+        cpu_start = _cpu_seconds(children)
         sim_start, wall_start = latest[0], time.monotonic()
         while time.monotonic() - wall_start < seconds:
             executor.spin_once(timeout_sec=0.05)
-        return (latest[0] - sim_start) / (time.monotonic() - wall_start)
+        sim_seconds = latest[0] - sim_start
+        cpu_end = _cpu_seconds(children)
+        CPU_SHARES.clear()
+        for pid, name in children.items():
+            if pid in cpu_start and pid in cpu_end:
+                CPU_SHARES[name] = CPU_SHARES.get(name, 0.0) + (cpu_end[pid] - cpu_start[pid]) / sim_seconds
+        return sim_seconds / (time.monotonic() - wall_start)
     finally:
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
@@ -134,8 +187,15 @@ def main(argv=None) -> int:
         target = targets[name]
         verdict = '' if target is None else (f'  (target >= {target:g}x: '
                                              f'{"met" if rtf >= target else "MISSED"})')
+        camera = f'{args.camera_rate:g} Hz' if name != 'stack' else 'config/simulator.yaml rate'
         print(f'{name:6s} real-time factor {rtf:5.2f}x  [{args.robot}, {where}, camera 640x480 @ '
-              f'{args.camera_rate:g} Hz]{verdict}')
+              f'{camera}]{verdict}')
+        if name != 'engine' and CPU_SHARES:
+            total = sum(CPU_SHARES.values())
+            print(f'       CPU per sim second: {total:.2f} s in all')
+            for process, share in sorted(CPU_SHARES.items(), key=lambda item: -item[1]):
+                if share >= 0.005:
+                    print(f'         {process:24s} {share:5.2f} s')
     return 0
 
 

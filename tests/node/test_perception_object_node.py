@@ -93,3 +93,16 @@ def test_a_disabled_class_is_not_reported(rig):
 def test_bad_class_parameters_are_refused(ros_context):
     with pytest.raises(ValueError, match='mallet'):
         ObjectDetectorNode(context=ros_context, parameter_overrides=[Parameter('mallet.min_aspect', value=5.0)])
+
+
+def test_max_rate_skips_images_by_their_stamps(rig):
+    node, _, arrays, executor = rig(max_rate=5.0)
+    probe = next(n for n in executor.get_nodes() if n.get_name() == 'object_probe')
+    publisher = next(p for p in probe.publishers if p.topic_name.endswith('camera/image_raw'))
+    image = scene()
+    for k in range(9):                                      # a 15 Hz camera: stamps 1/15 s apart
+        stamp = rclpy.time.Time(seconds=100.0 + k / 15.0).to_msg()
+        publisher.publish(rgb_to_image(image, stamp, 'camera_optical_frame'))
+        spin_until(executor, lambda k=k: node.skipped['rate_limited'] + len(arrays) == k + 1, TIMEOUT,
+                   f'image {k} processed or skipped')
+    assert len(arrays) == 3 and node.skipped['rate_limited'] == 6     # 5 Hz: every third image

@@ -129,3 +129,40 @@ def test_disconnect_while_driving_engages_lock(rig):
     spin_until(executor, lambda: got['lock'][-1][1], 2.0, 'the lock after disconnect')
     assert got['lock'][-1][0] - closed < 0.5
     assert got['cmd'][-1].twist.linear.x == 0.0
+
+
+def test_camera_is_subscribed_only_while_a_page_is_connected(ros_context):
+    import numpy as np
+    from sensor_msgs.msg import Image
+
+    from rover_stack.base_station.bridge_node import WebBridge
+    from rover_stack.common.qos import image_qos
+    from rover_stack.perception.image_pipeline import rgb_to_image
+
+    bridge = WebBridge(context=ros_context, parameter_overrides=[
+        rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN),
+        rclpy.parameter.Parameter('camera_rate', value=5.0)])
+    probe = rclpy.create_node('web_bridge_camera_probe', context=ros_context)
+    image_pub = probe.create_publisher(Image, 'camera/image_raw', image_qos())
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(bridge)
+    executor.add_node(probe)
+    try:
+        executor.spin_once(timeout_sec=0.5)
+        assert image_pub.get_subscription_count() == 0            # nobody watches: no image traffic
+        with websockets_sync.connect(f'ws://127.0.0.1:{bridge.port}/ws', open_timeout=5) as ws:
+            ws.send(json.dumps({'type': 'hello', 'token': ''}))
+            spin_until(executor, lambda: image_pub.get_subscription_count() == 1, 5.0, 'camera subscription')
+            image = np.full((48, 64, 3), 120, np.uint8)
+            stamp = probe.get_clock().now().to_msg()
+
+            def published_frame():
+                image_pub.publish(rgb_to_image(image, stamp, 'camera_optical_frame'))
+                return bridge.camera_frame() is not None
+            spin_until(executor, published_frame, 5.0, 'a JPEG frame for the page')
+        spin_until(executor, lambda: image_pub.get_subscription_count() == 0, 5.0, 'camera unsubscribed')
+        assert bridge.camera_frame() is None
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        bridge.destroy_node()

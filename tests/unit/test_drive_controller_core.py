@@ -7,6 +7,7 @@ import pytest
 from rover_stack.description.geometry import load_geometry
 from rover_stack.drive.controller_core import (
     REJECT_ESTOP,
+    REJECT_FRAME,
     REJECT_NOT_FINITE,
     REJECT_OUT_OF_RANGE,
     REJECT_STALE,
@@ -187,6 +188,15 @@ def test_stale_stamps_are_rejected_only_when_checked():
     assert core.command(0.3, 0.0, now=10.0, stamp=None) is None
     unchecked = DriveControllerCore(geometry('skid4'))
     assert unchecked.command(0.3, 0.0, now=10.0, stamp=1.0) is None
+
+
+def test_commands_in_a_body_frame_pass_and_other_frames_are_rejected():
+    core = DriveControllerCore(geometry('skid4'))
+    for frame in ('', 'base_link', 'base_footprint'):
+        assert core.command(0.3, 0.0, now=1.0, frame_id=frame) is None
+    for frame in ('odom', 'map', 'camera_link'):
+        assert core.command(0.3, 0.0, now=1.0, frame_id=frame) == REJECT_FRAME
+    assert core.status(1.0).rejected == {REJECT_FRAME: 3}
 
 
 @pytest.mark.parametrize('kwargs', [

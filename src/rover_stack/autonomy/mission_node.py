@@ -15,8 +15,8 @@ from action_msgs.msg import GoalStatus
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import NavSatFix
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -139,7 +139,9 @@ class Run:
     goal_handle: object = None
     saved_legs: int = -1
     saved_final: bool = False
-    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    done: bool = False                   # the end was logged and saved
+    goal_done: Future | None = None      # resolved ('done', 'superseded', 'shutdown') for the attached goal
+    next_feedback: float = 0.0           # s, monotonic
     detections: list = dataclasses.field(default_factory=list)   # recent confirmed MarkerDetection msgs
 
 
@@ -319,7 +321,8 @@ class MissionExecutive(Node):
         except (MissionError, OSError):
             return None
 
-    def _execute(self, handle) -> ExecuteMission.Result:
+    async def _execute(self, handle) -> ExecuteMission.Result:
+        """Start (or take over) the run, then wait for the step to resolve this goal's future."""
         request = handle.request
         try:
             mission, text, source = resolve_goal(request.mission_file, request.mission_yaml,
@@ -328,14 +331,13 @@ class MissionExecutive(Node):
             self.get_logger().error(f'mission goal aborted: {error}')
             handle.abort()
             return ExecuteMission.Result(success=False, message=str(error))
-        deadline = time.monotonic() + 10.0
-        while self._now() <= 0.0 and time.monotonic() < deadline:   # use_sim_time: wait for /clock
-            time.sleep(0.05)
         with self._lock:
             run = self._run
+            previous = None
             if run is not None and not run.executive.finished and run.digest == persistence.digest(text):
                 # The same mission again: a respawned node's own run, or a client re-sending its goal.
                 # The new goal takes the run over; an earlier goal handle ends (superseded).
+                previous = run.goal_done
                 run.goal_handle = handle
                 self.get_logger().info(f'goal attached to the running mission {mission.name!r}')
             else:
@@ -343,26 +345,19 @@ class MissionExecutive(Node):
                     run.executive.handle(Event.CANCEL, self._now())
                     self._apply_commands(run)
                 run = self._start_run(mission, text, source, request.start_leg, handle)
+            run.goal_done, run.next_feedback = Future(), 0.0
+            done = run.goal_done
             self.get_logger().info(f'mission {mission.name!r} from {source}: {len(mission.legs)} legs, '
                                    f'starting at leg {run.executive.leg_index + 1}')
-        next_feedback = 0.0
-        while rclpy.ok(context=self.context) and not run.done.is_set() and not self._closing:
-            if run.goal_handle is not handle:            # a new goal for the same mission took over
-                handle.abort()
-                return ExecuteMission.Result(success=False, message='superseded by a new goal (same mission)')
-            if handle.is_cancel_requested:
-                with self._lock:
-                    run.executive.handle(Event.CANCEL, self._now())
-                    self._apply_commands(run)
-            if time.monotonic() >= next_feedback:
-                with self._lock:
-                    feedback = self._feedback(run)
-                handle.publish_feedback(feedback)
-                next_feedback = time.monotonic() + self.params.status_period
-            run.done.wait(0.05)
+        if previous is not None and not previous.done():
+            previous.set_result('superseded')
+        outcome = await done
+        if outcome == 'superseded':                 # a new goal for the same mission took over
+            handle.abort()
+            return ExecuteMission.Result(success=False, message='superseded by a new goal (same mission)')
         with self._lock:
             result = self._result(run)
-        if self._closing or not rclpy.ok(context=self.context):
+        if outcome == 'shutdown':
             result.message = result.message or 'mission executive shut down'
             return result               # shutting down: the goal can no longer be updated
         if run.executive.state is State.CANCELED and handle.is_cancel_requested:
@@ -372,6 +367,21 @@ class MissionExecutive(Node):
         else:
             handle.abort()
         return result
+
+    def _serve_goal(self, run: Run) -> None:
+        """Cancel requests and periodic feedback of the goal attached to ``run`` (under the lock)."""
+        handle, done = run.goal_handle, run.goal_done
+        if handle is None or done is None or done.done():
+            return
+        if handle.is_cancel_requested and not run.executive.finished:
+            run.executive.handle(Event.CANCEL, self._now())
+            self._apply_commands(run)
+        if run.executive.finished:
+            return
+        now = time.monotonic()
+        if now >= run.next_feedback:
+            handle.publish_feedback(self._feedback(run))
+            run.next_feedback = now + self.params.status_period
 
     def _feedback(self, run: Run) -> ExecuteMission.Feedback:
         ex = run.executive
@@ -431,16 +441,19 @@ class MissionExecutive(Node):
                 while self._nav_events:
                     event, goal_id = self._nav_events.popleft()
                     ex.handle(event, now, goal_id=goal_id)
+                self._serve_goal(run)
                 ex.tick(now)
                 self._apply_commands(run)
             else:
                 self._detections.clear()
-            if run is not None and not run.done.is_set():
+            if run is not None and not run.done:
                 self._save(run)
                 if run.executive.finished:
                     ex = run.executive
                     self.get_logger().info(f'mission {run.mission.name!r}: {ex.state.value}: {ex.message}')
-                    run.done.set()
+                    run.done = True
+            if run is not None and run.done and run.goal_done is not None and not run.goal_done.done():
+                run.goal_done.set_result('done')
             self._teleop_active = teleop
             self._watch_nav_responses()
             self._send_pending_nav()
@@ -608,15 +621,17 @@ class MissionExecutive(Node):
 
     def destroy_node(self) -> None:
         self._closing = True
-        if rclpy.ok(context=self.context):   # stop the navigator's goal while we still can
-            with self._lock:
+        with self._lock:
+            if rclpy.ok(context=self.context):   # stop the navigator's goal while we still can
                 self._cancel_nav()
+            run = self._run
+            if run is not None and run.goal_done is not None and not run.goal_done.done():
+                run.goal_done.set_result('shutdown')
         super().destroy_node()
 
 
 def main(args=None) -> int:
-    return run_node(MissionExecutive, NODE_NAME, args,
-                    executor_factory=lambda: MultiThreadedExecutor(num_threads=3))
+    return run_node(MissionExecutive, NODE_NAME, args)
 
 
 if __name__ == '__main__':

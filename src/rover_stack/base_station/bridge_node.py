@@ -29,6 +29,7 @@ from rover_stack.base_station.web_server import ServerThread, make_app
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
+from rover_stack.perception.image_pipeline import image_to_rgb
 
 NODE_NAME = 'web_bridge'
 MISSION_SERVICES = {'pause': 'mission/pause', 'resume': 'mission/resume', 'skip': 'mission/skip_leg',
@@ -79,7 +80,7 @@ class WebBridge(Node):
     Subscribes: ``odom``, ``odometry/filtered`` (nav_msgs/Odometry), ``gnss/fix``, ``datum``
       (sensor_msgs/NavSatFix), ``battery`` (sensor_msgs/BatteryState), ``active_source`` (std_msgs/String),
       ``status_light`` (StatusLight), ``mission/status`` (MissionStatus), ``estop_state`` (std_msgs/Bool),
-      ``camera/image_raw`` (sensor_msgs/Image), ``plan`` (nav_msgs/Path).
+      ``camera/image_raw`` (sensor_msgs/Image; only while a page is connected), ``plan`` (nav_msgs/Path).
     Calls: ``reset_estop`` and ``mission/{pause,resume,skip_leg,abort_and_return}`` (std_srvs/Trigger),
       action ``execute_mission`` (start by mission name, cancel).
     Parameters: see BridgeParams (host, port, token, heartbeat_timeout s, rates Hz, limits).
@@ -117,8 +118,7 @@ class WebBridge(Node):
                                  latched_qos())
         self.create_subscription(Bool, 'estop_state', lambda m: self._store('estop', m.data), latched_qos())
         self.create_subscription(PathMsg, 'plan', self._on_plan, command_qos(depth=1))
-        if p.camera_rate > 0:
-            self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos())
+        self._camera_sub = None        # subscribed only while a page is connected (images are big)
         self._reset_client = self.create_client(Trigger, 'reset_estop')
         self._mission_clients = {a: self.create_client(Trigger, s) for a, s in MISSION_SERVICES.items()}
         self._mission_action = ActionClient(self, ExecuteMission, 'execute_mission')
@@ -148,6 +148,10 @@ class WebBridge(Node):
             self._state[key] = value
 
     def _on_datum(self, msg: NavSatFix) -> None:
+        if not (abs(msg.latitude) <= 90.0 and abs(msg.longitude) <= 180.0):   # also false for NaN
+            self.get_logger().warning(f'ignoring datum ({msg.latitude}, {msg.longitude}): not a coordinate',
+                                      throttle_duration_sec=5.0)
+            return
         self._datum = msg
 
     def _on_plan(self, msg: PathMsg) -> None:
@@ -160,15 +164,13 @@ class WebBridge(Node):
         if now - self._last_frame_time < 1.0 / self.params.camera_rate:
             return
         self._last_frame_time = now
-        channels = {'rgb8': 3, 'bgr8': 3, 'mono8': 1}.get(msg.encoding)
-        if channels is None or msg.step * msg.height != len(msg.data) or msg.width == 0:
-            self.get_logger().warning(f'camera: unsupported image ({msg.encoding})',
-                                      throttle_duration_sec=30.0)
+        try:
+            image = image_to_rgb(msg)
+        except ValueError as error:
+            self.get_logger().warning(f'camera: unusable image: {error}', throttle_duration_sec=30.0)
             return
-        image = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :msg.width * channels]
-        image = image.reshape(msg.height, msg.width, channels)
-        if msg.encoding == 'rgb8':
-            image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        if image.ndim == 3:
+            image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
         width = self.params.camera_width
         if msg.width > width:
             image = cv2.resize(image, (width, int(msg.height * width / msg.width)),
@@ -240,7 +242,7 @@ class WebBridge(Node):
                               'leg': m.leg_index, 'legs': m.leg_count, 'leg_kind': m.leg_kind,
                               'leg_state': m.leg_state, 'distance': _finite(m.distance_to_target),
                               'message': m.message}
-        return out
+        return _json_safe(out)
 
     def _fix(self, fix: NavSatFix) -> dict:
         out = {'lat': fix.latitude, 'lon': fix.longitude, 'status': int(fix.status.status),
@@ -262,6 +264,8 @@ class WebBridge(Node):
             self._dispatch(action)
         with self._lock:
             out = self.core.step(time.monotonic())
+            pages = len(self.core.sessions)
+        self._follow_camera(pages > 0)
         if out.command is not None:
             msg = TwistStamped()
             msg.header.stamp = self.get_clock().now().to_msg()
@@ -275,6 +279,16 @@ class WebBridge(Node):
                 self.get_logger().warning(f'base-station lock engaged: {out.lock_reason}')
             self._lock_sent = out.lock
             self._lock_pub.publish(Bool(data=out.lock))
+
+    def _follow_camera(self, wanted: bool) -> None:
+        """Subscribe to camera/image_raw while pages are connected, and only then."""
+        wanted = wanted and self.params.camera_rate > 0
+        if wanted and self._camera_sub is None:
+            self._camera_sub = self.create_subscription(Image, 'camera/image_raw', self._on_image,
+                                                        image_qos())
+        elif not wanted and self._camera_sub is not None:
+            self.destroy_subscription(self._camera_sub)
+            self._camera_sub, self._frame = None, None
 
     def _dispatch(self, action: tuple) -> None:
         if action[0] == 'estop_reset':
@@ -335,6 +349,17 @@ class WebBridge(Node):
 
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+def _json_safe(value):
+    """``value`` with every NaN/inf float replaced by None: browsers' JSON.parse refuses NaN."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def main(args=None) -> int:

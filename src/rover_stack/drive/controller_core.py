@@ -32,6 +32,7 @@ MAX_STEP_DT = 0.1
 REJECT_NOT_FINITE = 'not_finite'
 REJECT_OUT_OF_RANGE = 'out_of_range'
 REJECT_STALE = 'stale_stamp'
+REJECT_FRAME = 'wrong_frame'
 REJECT_ESTOP = 'estop_latched'
 
 
@@ -43,7 +44,9 @@ class ControllerConfig:
     reject_linear_above: float = 2.0     # m/s; |v| above this is refused, not clamped
     reject_angular_above: float = 3.0    # rad/s
     cmd_timeout: float = 0.5             # s without a valid command -> ramp to zero
-    max_stamp_age: float = 0.0           # s; 0 = do not check command stamps
+    max_stamp_age: float = 0.0           # s; 0 = do not check command stamps (else also refuse future ones)
+    command_frames: tuple[str, ...] = ('base_link', 'base_footprint')   # body frames a twist may name
+    # (the same planar twist in each); a stamped twist in another frame is refused
     wait_for_steering: bool = True
     steering_tolerance: float = 0.1      # rad
     feedback_timeout: float = 0.5        # s; older steering feedback is not trusted
@@ -108,9 +111,12 @@ class DriveControllerCore:
         self._waiting = False
 
     # ---- inputs ---------------------------------------------------------------------------------
-    def command(self, v: float, w: float, now: float, stamp: float | None = None) -> str | None:
-        """Offer a twist command received at ``now``; returns the rejection reason, or None if taken."""
-        reason = self._check(v, w, now, stamp)
+    def command(self, v: float, w: float, now: float, stamp: float | None = None,
+                frame_id: str = '') -> str | None:
+        """Offer a twist command received at ``now`` (``frame_id`` '' = unstated, i.e. base frame);
+        returns the rejection reason, or None if taken."""
+        known = frame_id == '' or frame_id in self.config.command_frames
+        reason = self._check(v, w, now, stamp) if known else REJECT_FRAME
         if reason is not None:
             self._rejected[reason] += 1
             return reason
@@ -123,7 +129,8 @@ class DriveControllerCore:
             return REJECT_NOT_FINITE
         if abs(v) > self.config.reject_linear_above or abs(w) > self.config.reject_angular_above:
             return REJECT_OUT_OF_RANGE
-        if self.config.max_stamp_age > 0.0 and stamp is not None and now - stamp > self.config.max_stamp_age:
+        if self.config.max_stamp_age > 0.0 and stamp is not None \
+                and abs(now - stamp) > self.config.max_stamp_age:
             return REJECT_STALE
         if self._latched:
             return REJECT_ESTOP

@@ -52,7 +52,8 @@ class DriveParams:
     rate: float = param(50.0, 'Control loop rate', unit='Hz', low=1.0, high=1000.0, read_only=True)
     cmd_timeout: float = param(0.5, 'No valid command for this long ramps the output to zero', unit='s',
                                low=0.02, high=5.0, read_only=True)
-    max_stamp_age: float = param(0.0, 'Reject commands whose header stamp is older than this; 0 = no check',
+    max_stamp_age: float = param(0.0, 'Reject commands whose header stamp is older (or further ahead) than '
+                                 'this; 0 = no check',
                                  unit='s', low=0.0, high=10.0, read_only=True)
     linear_max_velocity: float = param(1.0, 'Top forward/backward speed', unit='m/s', low=0.01, high=10.0,
                                        read_only=True)
@@ -82,6 +83,9 @@ class DriveParams:
                                   read_only=True)
     odom_frame: str = param('odom', 'Frame of the odometry pose', read_only=True)
     base_frame: str = param('base_link', 'Child frame of the odometry', read_only=True)
+    command_frames: list = param(['base_link', 'base_footprint'],  # noqa: RUF009
+                                 'Body frames cmd_vel may be stamped in (they differ by a translation only: '
+                                 'one planar twist); base_frame is always accepted', read_only=True)
     pose_covariance_diagonal: tuple = param(
         (0.001, 0.001, 1.0e6, 1.0e6, 1.0e6, 0.03),
         'Odometry pose covariance diagonal x, y, z, roll, pitch, yaw (1e6: not measured)',
@@ -132,7 +136,9 @@ def controller_config(p: DriveParams) -> ControllerConfig:
         linear=AxisLimits(p.linear_max_velocity, p.linear_max_acceleration, p.linear_max_deceleration),
         angular=AxisLimits(p.angular_max_velocity, p.angular_max_acceleration, p.angular_max_deceleration),
         reject_linear_above=p.reject_linear_above, reject_angular_above=p.reject_angular_above,
-        cmd_timeout=p.cmd_timeout, max_stamp_age=p.max_stamp_age, wait_for_steering=p.wait_for_steering,
+        cmd_timeout=p.cmd_timeout, max_stamp_age=p.max_stamp_age,
+        command_frames=tuple(dict.fromkeys([p.base_frame, *p.command_frames])),
+        wait_for_steering=p.wait_for_steering,
         steering_tolerance=p.steering_tolerance, feedback_timeout=p.feedback_timeout)
 
 
@@ -144,7 +150,8 @@ class DriveController(Node):
     """Turns the arbitrated body twist into wheel speeds (and corner steering angles) for the hardware.
 
     Subscribes:
-      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): linear.x m/s, angular.z rad/s in base_link.
+      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): linear.x m/s, angular.z rad/s in base_link
+        (a frame_id other than '', ``base_frame`` or one of ``command_frames`` is rejected).
       * ``cmd_vel_unstamped`` (geometry_msgs/Twist): only with ``accept_unstamped_twist``.
       * ``estop``, ``hardware_estop`` (std_msgs/Bool, true = stop): latched (transient local) plus a
         best-effort volatile subscription, so any publisher QoS matches. True latches the e-stop.
@@ -215,13 +222,14 @@ class DriveController(Node):
 
     def _on_cmd_stamped(self, msg: TwistStamped) -> None:
         stamp = _seconds(msg.header.stamp)
-        self._take(msg.twist.linear.x, msg.twist.angular.z, stamp if stamp > 0.0 else None)
+        self._take(msg.twist.linear.x, msg.twist.angular.z, stamp if stamp > 0.0 else None,
+                   msg.header.frame_id)
 
     def _on_cmd_unstamped(self, msg: Twist) -> None:
         self._take(msg.linear.x, msg.angular.z, None)
 
-    def _take(self, v: float, w: float, stamp: float | None) -> None:
-        reason = self.core.command(v, w, self._now(), stamp)
+    def _take(self, v: float, w: float, stamp: float | None, frame_id: str = '') -> None:
+        reason = self.core.command(v, w, self._now(), stamp, frame_id)
         if reason is not None:
             self.get_logger().warning(f'rejected command v={v} w={w}: {reason}', throttle_duration_sec=2.0)
 

@@ -75,18 +75,24 @@ class ImageProcessingNode(Node):
     def __init__(self, name: str, base_frame: str, diagnostics_period: float = 1.0, **node_kwargs):
         super().__init__(name, **node_kwargs)
         self.base_frame = base_frame
+        self._min_period = 0.0               # s between the stamps of processed images (0: every image)
+        self._last_stamp = -float('inf')
         self.frames = LatestFrame()
         self.tf_buffer = TransformBuffer()
         self.tf_listener = tf_listener.TransformListener(self, self.tf_buffer)
         self._camera: CameraModel | None = None
         self._camera_source = None
-        self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0}
+        self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0, 'rate_limited': 0}
         self.process_times: deque[float] = deque(maxlen=200)   # s per processed frame
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info, image_qos())
         self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._work, name=f'{name}_worker', daemon=True)
+
+    def limit_rate(self, max_rate: float) -> None:
+        """Process at most ``max_rate`` images per second of image stamps (0: every image)."""
+        self._min_period = 1.0 / max_rate if max_rate > 0.0 else 0.0
 
     def start_worker(self) -> None:
         """Start processing; subclasses call this last in their constructor, once fully set up."""
@@ -110,13 +116,24 @@ class ImageProcessingNode(Node):
             self.get_logger().error(f'ignoring camera_info: {error}', throttle_duration_sec=5.0)
 
     def _on_image(self, msg: Image) -> None:
+        if self._min_period:
+            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            if 0.0 <= stamp - self._last_stamp < self._min_period - 1e-3:   # stamps going back: a restart
+                self.skipped['rate_limited'] += 1
+                return
+            self._last_stamp = stamp
         camera = self._camera
         if camera is None:
             self.skipped['no_camera_info'] += 1
             self.get_logger().warning('image without camera_info yet; skipped', throttle_duration_sec=5.0)
             return
         if (msg.width, msg.height) != (camera.width, camera.height):
-            camera = camera.scaled_to(msg.width, msg.height)
+            try:
+                camera = camera.scaled_to(msg.width, msg.height)
+            except CalibrationError as error:   # e.g. a 0 x 0 image
+                self.skipped['bad_image'] += 1
+                self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
+                return
         try:
             base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.header.frame_id)
         except TransformLookupError as error:

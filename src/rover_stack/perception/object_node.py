@@ -24,6 +24,8 @@ NODE_NAME = 'object_detector'
 class ObjectParams:
     base_frame: str = param('base_link', 'Frame of pose_base, range and bearing', read_only=True)
     max_per_class: int = param(3, 'Most detections per class and image', low=1, high=20, read_only=True)
+    max_rate: float = param(0.0, 'Most images processed per second, by their stamps (0 = every image)',
+                            unit='Hz', low=0.0, high=100.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1, high=60.0,
                                       read_only=True)
 
@@ -67,7 +69,8 @@ class ObjectDetectorNode(ImageProcessingNode):
         horizontal) and bearing (rad, CCW) in ``base_frame``, corners (px, blob rectangle), confidence.
         ``confirmed`` is false (no tracking); reprojection_error is NaN.
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): frames received/processed/dropped.
-    Parameters (read-only): ``base_frame``, ``max_per_class``, ``diagnostics_period`` (s), and per class
+    Parameters (read-only): ``base_frame``, ``max_per_class``, ``max_rate`` (Hz of image stamps; images
+    in between are skipped and counted), ``diagnostics_period`` (s), and per class
     (``mallet.*``, ``bottle.*``): enabled, hsv_low, hsv_high, size (m), size_side, min_aspect,
     max_aspect, min_area_px (px), max_range (m), upright.
     """
@@ -88,6 +91,7 @@ class ObjectDetectorNode(ImageProcessingNode):
             self.destroy_node()
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.detector = detector if detector is not None else ColourBlobDetector(classes, p.max_per_class)
+        self.limit_rate(p.max_rate)
         self.counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._objects_pub = self.create_publisher(MarkerDetectionArray, 'objects', command_qos())

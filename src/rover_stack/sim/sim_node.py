@@ -65,7 +65,8 @@ class SimNodeParams:
                                     low=0.001, high=10.0, read_only=True)
     control_period: float = param(0.02, 'Sim time advanced per lockstep step', unit='s', low=0.002,
                                   high=0.5, read_only=True)
-    clock_period: float = param(0.01, 'Sim time between /clock messages', unit='s', low=0.002, high=0.1,
+    clock_period: float = param(0.02, 'Sim time between /clock messages (sim-time timers fire at most this '
+                                'often: the stack runs at <= 50 Hz)', unit='s', low=0.002, high=0.1,
                                 read_only=True)
     ground_truth_rate: float = param(50.0, 'sim/ground_truth rate', unit='Hz', low=0.1, high=500.0,
                                      read_only=True)

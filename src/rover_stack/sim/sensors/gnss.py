@@ -1,5 +1,6 @@
 """GNSS receiver: the antenna's true position (gnss_link, map frame ENU, m) plus white noise, an optional
-slowly wandering bias, outages and occasional multipath jumps.
+slowly wandering bias, outages and occasional multipath jumps (random, and/or one forced outage and one
+forced jump at chosen sim times, for repeatable tests).
 
 The reported sigma is the white-noise sigma (what a receiver's own estimate would say): honest in normal
 operation, optimistic during a multipath jump, as on a real receiver. Positions in m (ENU), times in s.
@@ -34,6 +35,31 @@ class GnssConfig:
                                        high=200.0, read_only=True)
     multipath_duration: float = param(2.0, 'Length of a multipath jump', unit='s', low=0.0, high=600.0,
                                       read_only=True)
+    # forced events: deterministic, for acceptance tests (docs/localization.md); duration 0 = none
+    forced_dropout_start: float = param(0.0, 'Sim time at which the forced outage starts', unit='s',
+                                        low=0.0, high=1.0e6, read_only=True)
+    forced_dropout_duration: float = param(0.0, 'Length of the forced outage (0 = none)', unit='s', low=0.0,
+                                           high=3600.0, read_only=True)
+    forced_multipath_start: float = param(0.0, 'Sim time at which the forced multipath jump starts',
+                                          unit='s', low=0.0, high=1.0e6, read_only=True)
+    forced_multipath_duration: float = param(0.0, 'Length of the forced multipath jump (0 = none)', unit='s',
+                                             low=0.0, high=3600.0, read_only=True)
+    forced_multipath_east: float = param(0.0, 'East offset of the fixes during the forced jump', unit='m',
+                                         low=-1000.0, high=1000.0, read_only=True)
+    forced_multipath_north: float = param(0.0, 'North offset of the fixes during the forced jump', unit='m',
+                                          low=-1000.0, high=1000.0, read_only=True)
+
+    def forced_dropout_at(self, stamp: float) -> bool:
+        """True while the forced outage lasts: [start, start + duration)."""
+        start = self.forced_dropout_start
+        return self.forced_dropout_duration > 0.0 and start <= stamp < start + self.forced_dropout_duration
+
+    def forced_multipath_at(self, stamp: float) -> tuple[float, float]:
+        """(east, north) offset in m of the forced jump at ``stamp``; (0, 0) outside it."""
+        start = self.forced_multipath_start
+        if self.forced_multipath_duration > 0.0 and start <= stamp < start + self.forced_multipath_duration:
+            return self.forced_multipath_east, self.forced_multipath_north
+        return 0.0, 0.0
 
 
 @dataclass(frozen=True)
@@ -74,10 +100,11 @@ class GnssModel:
         if stamp >= self._multipath_until and u_multipath < c.multipath_probability:
             self._multipath_until = stamp + c.multipath_duration
             self._multipath = jump * c.multipath_magnitude
-        if stamp < self._outage_until:
+        if stamp < self._outage_until or c.forced_dropout_at(stamp):
             nan = math.nan
             return GnssReading(stamp, False, nan, nan, nan, c.sigma, c.vertical_sigma)
         offset = self.bias + (self._multipath if stamp < self._multipath_until else 0.0)
+        offset = offset + np.asarray(c.forced_multipath_at(stamp))
         return GnssReading(stamp=stamp, fix=True,
                            east=float(east + offset[0] + white[0] * c.sigma),
                            north=float(north + offset[1] + white[1] * c.sigma),
