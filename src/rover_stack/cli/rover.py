@@ -1,13 +1,17 @@
 """``rover``: the stack's command line. Subcommands:
 
     rover sim [...]     run a simulated mission end to end (cli/sim_job.py; make sim ARGS='...')
+    rover replay RUN.mcap [...]   feed a recording to fresh localization/perception nodes (cli/replay.py)
+    rover report RUN [...]        plots and a summary of a recorded run (cli/report_cmd.py)
 """
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-COMMANDS = {'sim': 'run the full stack in the simulator on a course and execute its mission'}
+COMMANDS = {'sim': 'run the full stack in the simulator on a course and execute its mission',
+            'replay': 'feed a recording to fresh localization/perception nodes and compare their output',
+            'report': 'render a recorded run: trajectory, position error, events (PNG + markdown)'}
 
 
 def usage() -> str:
@@ -26,6 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rover_stack.cli.sim_job import main as sim_main
 
         return sim_main(rest, prog='rover sim')
+    if command == 'replay':
+        from rover_stack.cli.replay import main as replay_main
+
+        return replay_main(rest, prog='rover replay')
+    if command == 'report':
+        from rover_stack.cli.report_cmd import main as report_main
+
+        return report_main(rest, prog='rover report')
     print(f'rover: unknown command {command!r}\n{usage()}', file=sys.stderr)
     return 2
 

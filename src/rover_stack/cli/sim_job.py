@@ -2,7 +2,7 @@
 profile up, without a mission.)
 
     rover sim [--course NAME|FILE] [--seed N] [--out DIR] [--realtime] [--kinematics {skid,corner}]
-              [--timeout S] [--verbose] [--list-courses]
+              [--timeout S] [--verbose] [--record-sensors] [--list-courses]
 
 Brings the whole ``sim`` profile of config/node_sets.yaml up as separate processes (the process
 runner, rover_stack.bringup.runner), sends the course's mission to ``execute_mission``, prints the
@@ -51,6 +51,9 @@ def build_parser(prog: str = 'rover sim') -> argparse.ArgumentParser:
     parser.add_argument('--timeout', type=float, default=0.0, metavar='S',
                         help='wall-clock limit in s (default: the sum of the leg timeouts + 120)')
     parser.add_argument('--verbose', action='store_true', help="also print every node's output")
+    parser.add_argument('--record-sensors', action='store_true', help='also record the raw sensor streams '
+                        '(clock, joint states, IMU, scan, camera, tf_static) for rover replay; the camera '
+                        'makes run.mcap several MB per second')
     parser.add_argument('--node-sets', default='', metavar='FILE',
                         help='node-set file with the sim profile (default: config/node_sets.yaml)')
     parser.add_argument('--list-courses', action='store_true', help='list the shipped courses and exit')

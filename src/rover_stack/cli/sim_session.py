@@ -92,7 +92,8 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     progress = Progress(mission)
-    recorder = RunRecorder(node, out / 'run.mcap', on_status=progress.on_status)
+    recorder = RunRecorder(node, out / 'run.mcap', on_status=progress.on_status,
+                           sensors=getattr(args, 'record_sensors', False))
     client = ActionClient(node, ExecuteMission, 'execute_mission')
     goal = _goal(mission_path)
     result, message, goal_future, result_future, sent_for = None, '', None, None, 0

@@ -11,12 +11,11 @@ import math
 import time
 from pathlib import Path
 
-from mcap.writer import CompressionType, Writer
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
 from rover_stack.common.qos import latched_qos, sensor_qos
-from rover_stack.reporting.msgdefs import schema_text
+from rover_stack.reporting.mcap_io import McapWriter
 from rover_stack.reporting.report import Track
 
 #: relative topic -> (type, latched)
@@ -35,7 +34,20 @@ TOPICS = {
     'mission/status': ('rover_interfaces/msg/MissionStatus', True),
     'status_light': ('rover_interfaces/msg/StatusLight', True),
     'active_source': ('std_msgs/msg/String', True),
+    'estop_state': ('std_msgs/msg/Bool', True),
+    'hardware_estop': ('std_msgs/msg/Bool', True),
     'datum': ('sensor_msgs/msg/NavSatFix', True),
+}
+#: The raw sensor streams ``rover replay`` feeds to fresh localization/perception nodes (recorded only
+#: when asked: the camera alone is several MB/s).
+SENSOR_TOPICS = {
+    '/clock': ('rosgraph_msgs/msg/Clock', False),
+    'joint_states': ('sensor_msgs/msg/JointState', False),
+    'imu/data': ('sensor_msgs/msg/Imu', False),
+    'scan': ('sensor_msgs/msg/LaserScan', False),
+    'camera/image_raw': ('sensor_msgs/msg/Image', False),
+    'camera/camera_info': ('sensor_msgs/msg/CameraInfo', False),
+    'tf_static': ('tf2_msgs/msg/TFMessage', True),
 }
 
 
@@ -53,14 +65,13 @@ def _yaw(q) -> float:
 
 
 class RunRecorder:
-    """Subscribes TOPICS on ``node`` (namespace-relative), writes ``path`` and collects tracks."""
+    """Subscribes TOPICS (and SENSOR_TOPICS if ``sensors``) on ``node`` (namespace-relative), writes
+    ``path`` and collects tracks."""
 
-    def __init__(self, node: Node, path: str | Path, on_status=None):
+    def __init__(self, node: Node, path: str | Path, on_status=None, sensors: bool = False):
         self._node = node
-        self._stream = open(path, 'wb')   # closed in close()
-        self._writer = Writer(self._stream, compression=CompressionType.ZSTD)
-        self._writer.start(profile='ros2', library='rover_stack.reporting')
-        self._channels: dict[str, int] = {}
+        self._writer = McapWriter(path)
+        self._names: dict[str, str] = {}
         self._classes: dict[str, type] = {}
         self._on_status = on_status
         self.truth, self.estimate = Track(), Track()
@@ -71,11 +82,9 @@ class RunRecorder:
         self.statuses: list = []                            # (sim t, MissionStatus)
         self.sim_time = 0.0
         self.messages = 0
-        for topic, (type_name, latched) in TOPICS.items():
-            schema_id = self._writer.register_schema(name=type_name, encoding='ros2msg',
-                                                     data=schema_text(type_name).encode())
-            self._channels[topic] = self._writer.register_channel(
-                topic=node.resolve_topic_name(topic), message_encoding='cdr', schema_id=schema_id)
+        for topic, (type_name, latched) in (TOPICS | (SENSOR_TOPICS if sensors else {})).items():
+            self._names[topic] = node.resolve_topic_name(topic)
+            self._writer.channel(self._names[topic], type_name)
             cls = self._classes[topic] = message_class(type_name)
             qos = latched_qos() if latched else sensor_qos(depth=100)
             node.create_subscription(cls, topic, lambda data, t=topic: self._on_message(t, data), qos,
@@ -83,7 +92,7 @@ class RunRecorder:
 
     def _on_message(self, topic: str, data: bytes) -> None:
         now = time.time_ns()
-        self._writer.add_message(channel_id=self._channels[topic], log_time=now, publish_time=now, data=data)
+        self._writer.add(self._names[topic], data, now)
         self.messages += 1
         handler = getattr(self, '_on_' + topic.replace('/', '_'), None)
         if handler is not None:
@@ -140,7 +149,4 @@ class RunRecorder:
         return result
 
     def close(self) -> None:
-        if self._stream.closed:
-            return
-        self._writer.finish()
-        self._stream.close()
+        self._writer.close()
