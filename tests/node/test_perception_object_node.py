@@ -106,3 +106,16 @@ def test_max_rate_skips_images_by_their_stamps(rig):
         spin_until(executor, lambda k=k: node.skipped['rate_limited'] + len(arrays) == k + 1, TIMEOUT,
                    f'image {k} processed or skipped')
     assert len(arrays) == 3 and node.skipped['rate_limited'] == 6     # 5 Hz: every third image
+
+
+def test_objects_are_confirmed_after_n_of_m_frames(rig):
+    _, send, arrays, executor = rig(confirm_hits=2, confirm_window=4)
+    image, empty = scene(), background(CAMERA, seed=4)
+    for k, frame in enumerate((image, empty, image, image)):
+        send(frame)
+        spin_until(executor, lambda k=k: len(arrays) == k + 1, TIMEOUT, f'result of frame {k}')
+    confirmed = [{d.label: d.confirmed for d in a.detections} for a in arrays]
+    assert confirmed[0] == {'mallet': False, 'bottle': False}       # one sighting
+    assert confirmed[1] == {}
+    assert confirmed[2] == {'mallet': True, 'bottle': True}         # two of the last four frames
+    assert confirmed[3] == {'mallet': True, 'bottle': True}

@@ -160,6 +160,12 @@ CASES = {
                                            lambda h: isinstance(h.commands[-2], CancelNav)),
     (S.APPROACH, E.NAV_SUCCEEDED, 'approach_stages_left'): (
         lambda: approach('gate'), None, S.APPROACH, lambda h: h.goal.purpose == 'approach1'),
+    (S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed_retries_left'): (
+        lambda: approach('gate'), lambda h: h.nav() and h.nav(), S.APPROACH,
+        lambda h: h.goal.purpose == 'approach0' and h.ex._gate_retries == 1),
+    (S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed'): (
+        lambda: approach('gate'), lambda h: all(h.nav() for _ in range(5)), S.NAVIGATE,
+        lambda h: h.outcome(0) == 'FAILED' and h.ex.leg_index == 1),
     (S.APPROACH, E.NAV_SUCCEEDED, None): (approach, None, S.ARRIVED, None),
     (S.APPROACH, E.NAV_FAILED, 'retries_left'): (approach, None, S.APPROACH,
                                                  lambda h: h.goal.purpose == 'approach0'),
@@ -290,14 +296,71 @@ def test_abort_and_return_goes_to_the_previous_leg():
     assert [r.outcome for r in h.ex.results] == ['SUCCEEDED', 'ABORTED']
 
 
+def drive(h, *points):
+    """The rover's track through ``points`` (map m), in 0.2 m steps."""
+    x, y = h.ex.pose[:2]
+    for px, py in points:
+        steps = max(1, round(math.dist((x, y), (px, py)) / 0.2))
+        for k in range(1, steps + 1):
+            h.ex.update_pose(x + (px - x) * k / steps, y + (py - y) * k / steps, 0.0)
+        x, y = px, py
+
+
 def test_gate_approach_aligns_with_the_normal_and_crosses_the_midpoint():
     h = approach('gate')
     entry = h.goal
     assert (entry.x, entry.y) == pytest.approx((30.0 - 2.5, 0.5)) and entry.yaw == pytest.approx(0.0)
+    drive(h, (27.5, 0.5))
     h.nav()
-    assert (h.goal.x, h.goal.y) == pytest.approx((32.0, 0.5))
+    assert (h.goal.x, h.goal.y) == pytest.approx((30.0, 0.5)) and h.goal.purpose == 'approach1'  # between
+    drive(h, (30.0, 0.5))
+    h.nav()
+    assert (h.goal.x, h.goal.y) == pytest.approx((32.0, 0.5)) and h.goal.purpose == 'approach2'
+    drive(h, (32.0, 0.5))
     h.nav()
     assert h.ex.state is S.ARRIVED
+
+
+@pytest.mark.parametrize('track', [
+    [(27.5, 0.5), (28.5, 3.0), (31.0, 3.0), (32.0, 0.5)],     # around the left post (gate half width 1 m)
+    [(27.5, 0.5), (28.5, -2.0), (31.0, -2.0), (32.0, 0.5)],   # around the right post
+    [(30.0, 5.0), (34.0, 5.0), (34.0, 0.5), (26.0, 0.5), (26.0, 5.0), (32.0, 5.0), (32.0, 0.5)],  # backwards
+])
+def test_reaching_the_exit_around_the_gate_retries_then_fails_the_leg(track):
+    h = approach('gate')                        # nav_retries 1
+    drive(h, *track)
+    for _ in range(3):
+        h.nav()
+    assert h.ex.state is S.APPROACH and h.goal.purpose == 'approach0' and 'missed the gate' in h.ex.message
+    drive(h, *track)
+    for _ in range(3):
+        h.nav()
+    assert h.outcome(0) == 'FAILED' and 'between the posts' in h.ex.results[0].message
+
+
+def test_a_gate_seen_as_two_markers_is_checked_against_their_width():
+    h = navigate('gate')
+    h.see('marker', 3, (30.0, 2.5))            # a 5 m wide gate: left post north
+    h.see('marker', 4, (30.0, -2.5))
+    assert h.ex.state is S.APPROACH
+    drive(h, (27.5, 0.0), (28.0, 1.8), (32.0, 1.8))   # 1.8 m off the middle: inside 2.5 - 0.3 m
+    for _ in range(3):
+        h.nav()
+    assert h.ex.state is S.ARRIVED
+
+
+def test_search_turns_once_on_the_spot_then_follows_the_pattern():
+    h = search()
+    scan = [c for c in h.commands if isinstance(c, NavGoal)][-1:]
+    for _ in range(2):
+        h.nav()
+        scan.append(h.goal)
+    assert [g.purpose for g in scan] == ['search'] * 3 and all((g.x, g.y) == (0.0, 0.0) for g in scan)
+    assert [g.yaw for g in scan] == pytest.approx([2.0 * math.pi / 3.0, -2.0 * math.pi / 3.0, 0.0])
+    h.nav()
+    assert h.goal.yaw is None and h.ex._search_index == 3
+    plain = search(config=ExecutiveConfig(search_scan=False))
+    assert plain.goal.yaw is None
 
 
 def test_gate_from_two_markers_and_reversed_ids():

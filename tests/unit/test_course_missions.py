@@ -11,7 +11,7 @@ from rover_stack.sim.course import list_courses, load_course
 from rover_stack.sim.course_mission import mission_yaml_for_course
 from rover_stack.sim.terrain import Heightfield
 
-SHIPPED = ('flat_easy', 'urc_demo', 'rock_field')
+SHIPPED = ('flat_easy', 'urc_demo', 'urc_sprint', 'rock_field')
 MAX_TARGET_SLOPE = math.radians(15.0)
 
 
@@ -104,6 +104,14 @@ def test_urc_demo_has_every_kind_of_leg_over_300_m():
     assert kinds.count('gate') >= 1 and kinds.count('object') >= 1
     assert course.terrain.hills and course.terrain.roughness > 0.0
     assert path_length(course, mission) >= 300.0
+
+
+def test_urc_sprint_has_every_kind_of_leg_in_a_short_path():
+    course = load_course('urc_sprint')
+    mission = load_mission(course.mission_path())
+    assert [leg.kind for leg in mission.legs] == ['gnss', 'gnss', 'post', 'gate', 'object']
+    assert course.terrain.hills and course.terrain.roughness > 0.0
+    assert 90.0 <= path_length(course, mission) <= 150.0      # short enough for seeded system tests
 
 
 def test_rock_field_is_dense_between_its_waypoints():

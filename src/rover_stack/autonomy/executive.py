@@ -115,6 +115,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_common(S.SEARCH),
 
     Transition(S.APPROACH, E.NAV_SUCCEEDED, 'approach_stages_left', S.APPROACH, 'next_approach_stage'),
+    Transition(S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed_retries_left', S.APPROACH, 'retry_gate'),
+    Transition(S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed', S.NEXT_LEG, 'fail_gate'),
     Transition(S.APPROACH, E.NAV_SUCCEEDED, None, S.ARRIVED, 'arrive'),
     Transition(S.APPROACH, E.NAV_FAILED, 'retries_left', S.APPROACH, 'retry_nav'),
     Transition(S.APPROACH, E.NAV_FAILED, None, S.NEXT_LEG, 'fail_leg'),
@@ -170,12 +172,16 @@ class ExecutiveConfig:
     detection_range: float = 5.0         # m, targets are reliably confirmed within this range
     search_overlap: float = 0.8          # sweep spacing = 2 x detection_range x overlap
     search_pattern: str = 'spiral'       # spiral | square
+    search_scan: bool = True             # turn once on the spot before the pattern (a forward camera
+    #                                      sees little of the ground the pattern circles around)
     search_goal_tolerance: float = 1.5   # m, reaching a search waypoint
     goal_tolerance_fraction: float = 0.4  # gnss legs: navigator tolerance = fraction x leg tolerance
     approach_standoff: float = 1.0       # m, stop this far short of a post or object
-    approach_goal_tolerance: float = 0.5  # m, navigator tolerance of approach goals
+    approach_goal_tolerance: float = 0.3  # m, navigator tolerance of approach goals
     gate_entry_distance: float = 2.5     # m before the gate midpoint, on its normal
     gate_exit_distance: float = 2.0      # m past it
+    gate_pass_margin: float = 0.3        # m, the track must cross the gate line this far inside a post
+    gate_half_width: float = 1.0         # m, assumed half width of a gate whose posts were not both seen
     replan_distance: float = 0.75        # m, a refined target this far from the planned one replans
     match_margin: float = 10.0           # m, detections beyond search_radius + this are ignored
     resume_after_takeover: bool = True   # on teleop release: resume (true) or wait paused (false)
@@ -273,9 +279,11 @@ class Executive:
         self._target: _Target | None = None
         self._planned_target: Point | None = None
         self._gate_tags: dict[int, _Target] = {}
-        self._search_points: list[Point] = []
+        self._search_points: list[tuple[float, float, float | None]] = []   # x, y, yaw (None: any)
         self._search_index = 0
         self._approach_stage = 0
+        self._gate_crossed = False      # the track crossed the current gate leg's gate, forwards
+        self._gate_retries = 0          # entry-to-exit attempts repeated because the gate was missed
         self._leg_started = 0.0
         self._paused_total = 0.0
         self._paused_since: float | None = None
@@ -336,7 +344,10 @@ class Executive:
     # ------------------------------------------------ inputs
     def update_pose(self, x: float, y: float, yaw: float) -> None:
         if all(math.isfinite(v) for v in (x, y, yaw)):
+            previous = self.pose
             self.pose = (x, y, yaw)
+            if previous is not None and self.state is State.APPROACH and self.leg.kind == 'gate':
+                self._gate_crossed = self._gate_crossed or self._crosses_gate(previous[:2], (x, y))
             if self.start_xy is None and self.state is not State.IDLE:
                 self.start_xy = (x, y)
 
@@ -406,6 +417,32 @@ class Executive:
               and math.dist(self._target.xy, self._planned_target) > self.config.replan_distance):
             self.handle(Event.TARGET_MOVED, now)
 
+    def _gate_line(self) -> tuple[Point, float, float] | None:
+        """Midpoint, crossing direction (rad) and half width (m) of the current gate, if known."""
+        if self._target is None or self._target.yaw is None:
+            return None
+        tags = self.leg.tags
+        if all(tag in self._gate_tags for tag in tags):
+            left, right = (self._gate_tags[tag].xy for tag in tags)
+            return self._target.xy, self._target.yaw, math.dist(left, right) / 2.0
+        return self._target.xy, self._target.yaw, self.config.gate_half_width
+
+    def _crosses_gate(self, a: Point, b: Point) -> bool:
+        """True if the step a -> b crosses the gate line forwards, between the posts (with margin)."""
+        line = self._gate_line()
+        if line is None:
+            return False
+        (mx, my), yaw, half_width = line
+        ux, uy = math.cos(yaw), math.sin(yaw)
+        da = (a[0] - mx) * ux + (a[1] - my) * uy
+        db = (b[0] - mx) * ux + (b[1] - my) * uy
+        if not da < 0.0 <= db:
+            return False
+        t = da / (da - db)
+        cx, cy = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+        lateral = -(cx - mx) * uy + (cy - my) * ux
+        return abs(lateral) <= half_width - self.config.gate_pass_margin
+
     # ------------------------------------------------ guards
     def _guard(self, name: str | None) -> bool:
         if name is None:
@@ -434,6 +471,13 @@ class Executive:
 
     def _g_approach_stages_left(self) -> bool:
         return self._approach_stage + 1 < len(self._approach_goals())
+
+    def _g_gate_missed(self) -> bool:
+        """At the end of a gate's last approach stage without having passed between its posts."""
+        return self.leg is not None and self.leg.kind == 'gate' and not self._gate_crossed
+
+    def _g_gate_missed_retries_left(self) -> bool:
+        return self._g_gate_missed() and self._gate_retries < self.config.nav_retries
 
     def _g_auto_resume(self) -> bool:
         """resume_after_takeover is set and the operator had not paused before the takeover."""
@@ -502,12 +546,17 @@ class Executive:
         start_angle = 0.0 if self.pose is None else self.pose[2]
         points = search.pattern(c.search_pattern, leg.xy, leg.search_radius, c.detection_range,
                                 overlap=c.search_overlap, start_angle=start_angle)
-        self._search_points, self._search_index = points, 0
+        scan = []
+        if c.search_scan and self.pose is not None:
+            x, y, yaw = self.pose
+            scan = [(x, y, math.remainder(yaw + k * 2.0 * math.pi / 3.0, 2.0 * math.pi)) for k in (1, 2, 3)]
+        self._search_points = scan + [(px, py, None) for px, py in points]
+        self._search_index = 0
         self._send_search_point()
 
     def _send_search_point(self) -> None:
-        x, y = self._search_points[self._search_index]
-        self._send(x, y, None, self.config.search_goal_tolerance, 'search')
+        x, y, yaw = self._search_points[self._search_index]
+        self._send(x, y, yaw, self.config.search_goal_tolerance, 'search')
 
     def _a_next_search_point(self) -> None:
         self._search_index += 1
@@ -523,8 +572,11 @@ class Executive:
                 rx, ry = self.pose[:2] if self.pose else leg.xy
                 yaw = math.atan2(ty - ry, tx - rx)
             ux, uy = math.cos(yaw), math.sin(yaw)
+            # Entry (aligned), the midpoint itself, exit: a goal between the posts keeps the planner
+            # from preferring a wider, cheaper way around a post to the exit point.
             return [(tx - ux * c.gate_entry_distance, ty - uy * c.gate_entry_distance, yaw,
                      c.approach_goal_tolerance),
+                    (tx, ty, None, c.approach_goal_tolerance),
                     (tx + ux * c.gate_exit_distance, ty + uy * c.gate_exit_distance, None,
                      c.approach_goal_tolerance)]
         rx, ry = self.pose[:2] if self.pose else leg.xy
@@ -544,8 +596,19 @@ class Executive:
 
     def _a_begin_approach(self) -> None:
         self._cancel_nav()
-        self._retries, self._approach_stage = 0, 0
+        self._retries, self._approach_stage, self._gate_crossed, self._gate_retries = 0, 0, False, 0
         self._send_approach_stage()
+
+    def _a_retry_gate(self) -> None:
+        """The exit point was reached around the gate, not through it: back to the entry point."""
+        self._gate_retries += 1
+        self._retries, self._approach_stage, self._gate_crossed = 0, 0, False
+        self.message = f'leg {self.leg_index + 1} ({self.leg.name}): missed the gate, trying again'
+        self._send_approach_stage()
+
+    def _a_fail_gate(self) -> None:
+        self._cancel_nav()
+        self._end_leg('FAILED', f'did not pass between the posts in {self._gate_retries + 1} tries')
 
     def _a_next_approach_stage(self) -> None:
         self._retries = 0

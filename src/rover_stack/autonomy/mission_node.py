@@ -79,18 +79,24 @@ class MissionParams:
     search_overlap: float = param(0.8, 'Search sweep spacing = 2 x detection_range x overlap', low=0.1,
                                   high=1.0, read_only=True)
     search_pattern: str = param('spiral', 'Coverage pattern', choices=('spiral', 'square'), read_only=True)
+    search_scan: bool = param(True, 'Turn once on the spot (three 120 deg steps) before the search pattern',
+                              read_only=True)
     search_goal_tolerance: float = param(1.5, 'Reaching a search waypoint or an approximate location',
                                          unit='m', low=0.1, high=10.0, read_only=True)
     goal_tolerance_fraction: float = param(0.4, 'gnss legs: navigator tolerance = this x leg tolerance',
                                            low=0.05, high=1.0, read_only=True)
     approach_standoff: float = param(1.0, 'Stop this far short of a post or object', unit='m', low=0.0,
                                      high=5.0, read_only=True)
-    approach_goal_tolerance: float = param(0.5, 'Navigator tolerance of approach goals', unit='m', low=0.05,
+    approach_goal_tolerance: float = param(0.3, 'Navigator tolerance of approach goals', unit='m', low=0.05,
                                            high=5.0, read_only=True)
     gate_entry_distance: float = param(2.5, 'Entry point before a gate, on its normal', unit='m', low=0.5,
                                        high=20.0, read_only=True)
     gate_exit_distance: float = param(2.0, 'Exit point past a gate', unit='m', low=0.5, high=20.0,
                                       read_only=True)
+    gate_pass_margin: float = param(0.3, 'A gate counts as passed when the track crossed its line this far '
+                                    'inside the posts', unit='m', low=0.0, high=5.0, read_only=True)
+    gate_half_width: float = param(1.0, 'Half width assumed for a gate whose two posts were not both seen',
+                                   unit='m', low=0.3, high=10.0, read_only=True)
     resume_after_takeover: bool = param(True, 'Resume by itself when a teleop takeover ends (else wait '
                                         'for mission/resume)')
     autonomy_source: str = param('autonomy', 'Arbitration source name of autonomy; sources of higher '

@@ -15,6 +15,7 @@ from rover_stack.perception.image_pipeline import Frame, ImageProcessingNode
 from rover_stack.perception.marker_node import pose_msg
 from rover_stack.perception.objects import BOTTLE, MALLET, ColourBlobDetector, ColourClass
 from rover_stack.perception.pose import range_bearing
+from rover_stack.perception.tracking import ConfirmationTracker
 from rover_stack.tf.transform import Transform
 
 NODE_NAME = 'object_detector'
@@ -24,6 +25,10 @@ NODE_NAME = 'object_detector'
 class ObjectParams:
     base_frame: str = param('base_link', 'Frame of pose_base, range and bearing', read_only=True)
     max_per_class: int = param(3, 'Most detections per class and image', low=1, high=20, read_only=True)
+    confirm_hits: int = param(2, 'N: processed frames (of the last M) a class must be seen in to be '
+                              'confirmed', low=1, high=100, read_only=True)
+    confirm_window: int = param(4, 'M: processed frames in the confirmation window', low=1, high=100,
+                                read_only=True)
     max_rate: float = param(0.0, 'Most images processed per second, by their stamps (0 = every image)',
                             unit='Hz', low=0.0, high=100.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1, high=60.0,
@@ -67,9 +72,11 @@ class ObjectDetectorNode(ImageProcessingNode):
         KIND_OBJECT detections, id -1, label 'mallet' or 'bottle', size (m) used for the range, pose of
         the object centre in the optical frame and ``base_frame`` (orientation identity), range (m,
         horizontal) and bearing (rad, CCW) in ``base_frame``, corners (px, blob rectangle), confidence.
-        ``confirmed`` is false (no tracking); reprojection_error is NaN.
+        ``confirmed``: the class was seen in ``confirm_hits`` of the last ``confirm_window`` processed
+        frames (the mission executive acts on confirmed detections only); reprojection_error is NaN.
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): frames received/processed/dropped.
-    Parameters (read-only): ``base_frame``, ``max_per_class``, ``max_rate`` (Hz of image stamps; images
+    Parameters (read-only): ``base_frame``, ``max_per_class``, ``confirm_hits``, ``confirm_window``,
+    ``max_rate`` (Hz of image stamps; images
     in between are skipped and counted), ``diagnostics_period`` (s), and per class
     (``mallet.*``, ``bottle.*``): enabled, hsv_low, hsv_high, size (m), size_side, min_aspect,
     max_aspect, min_area_px (px), max_range (m), upright.
@@ -91,6 +98,11 @@ class ObjectDetectorNode(ImageProcessingNode):
             self.destroy_node()
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.detector = detector if detector is not None else ColourBlobDetector(classes, p.max_per_class)
+        try:
+            self.tracker = ConfirmationTracker(p.confirm_hits, p.confirm_window)   # keyed by class label
+        except ValueError as error:
+            self.destroy_node()
+            raise ValueError(f'{NODE_NAME}: {error}') from None
         self.limit_rate(p.max_rate)
         self.counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -102,12 +114,16 @@ class ObjectDetectorNode(ImageProcessingNode):
         if image.ndim != 3:
             image = np.repeat(image[:, :, None], 3, axis=2)
         found = self.detector.detect(image, frame.camera)
+        with self._lock:
+            self.tracker.update({obj.label: None for obj in found})
+            confirmed = {obj.label: self.tracker.confirmed(obj.label) for obj in found}
         out = MarkerDetectionArray()
         out.header = frame.msg.header
         for obj in found:
             in_camera = Transform(obj.position_camera)
             det = MarkerDetection(kind=MarkerDetection.KIND_OBJECT, id=-1, label=obj.label, size=obj.size,
-                                  reprojection_error=float('nan'), confidence=obj.confidence, confirmed=False)
+                                  reprojection_error=float('nan'), confidence=obj.confidence,
+                                  confirmed=confirmed[obj.label])
             det.header = frame.msg.header
             det.pose_camera = pose_msg(in_camera)
             if frame.base_from_camera is not None:
