@@ -27,7 +27,7 @@ MAX_DATUM_DISTANCE = 20_000.0   # m, a leg farther than this from the datum is a
 MAX_TIMEOUT = 24 * 3600.0       # s
 _COMMON_LEG_KEYS = {'kind', 'name', 'latitude', 'longitude', 'tolerance', 'timeout', 'search_radius'}
 _KIND_KEYS = {'gnss': set(), 'post': {'tag_id'}, 'gate': {'left_tag', 'right_tag'}, 'object': {'object'}}
-_NAME = re.compile(r'^[A-Za-z0-9_\-]+$')
+_NAME = re.compile(r'[A-Za-z0-9_\-]+')   # used with fullmatch: no trailing newline
 
 
 class MissionError(FileFieldError):
@@ -118,7 +118,7 @@ def _leg(item: Fields, index: int, defaults: MissionDefaults, plane: LocalTangen
             hint = f'{key!r} belongs to a {other[0]} leg' if other else 'unknown field'
             raise item.error(key, f'{hint}; a {kind} leg has: {", ".join(sorted(allowed))}')
     name = item.string('name', f'leg{index + 1}_{kind}')
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise item.error('name', f'use letters, digits, "_" and "-" only, got {name!r}')
     latitude = item.number('latitude', minimum=-90.0, maximum=90.0)
     longitude = item.number('longitude', minimum=-180.0, maximum=180.0)
@@ -149,7 +149,7 @@ def mission_from_fields(top: Fields) -> Mission:
     """Validate a loaded mission document (a Fields over its top-level mapping)."""
     top.reject_unknown({'name', 'datum', 'defaults', 'legs'})
     name = top.string('name')
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise top.error('name', f'use letters, digits, "_" and "-" only, got {name!r}')
     datum = _datum(top.mapping('datum'))
     defaults = _defaults(top.mapping('defaults', {}))
@@ -206,6 +206,6 @@ def load_mission(path_or_text: str | Path) -> Mission:
     text = str(path_or_text)
     if '\n' not in text and text.strip().endswith(('.yaml', '.yml')):
         return load_mission_file(text.strip())
-    if _NAME.match(text.strip()):
+    if _NAME.fullmatch(text.strip()):
         return load_mission_file(find_mission(text.strip()))
     return mission_from_text(text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 MISSION_ACTIONS = ('start', 'pause', 'resume', 'skip', 'abort_return', 'cancel')
 NEEDS_TOKEN = frozenset({'drive', 'estop_reset', 'mission'})
-_MISSION_NAME = re.compile(r'^[A-Za-z0-9_.\-]{1,64}$')
+_MISSION_NAME = re.compile(r'[A-Za-z0-9_.\-]{1,64}')   # fullmatch
 
 
 class ProtocolError(ValueError):
@@ -50,6 +50,15 @@ def _number(data: dict, key: str, low: float, high: float) -> float:
     return value
 
 
+def _encodable(text: str) -> bool:
+    """False for strings JSON can carry but UTF-8 cannot (lone surrogates such as '\\ud800')."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(text: str | bytes, limits: Limits = Limits()) -> Message:
     """Decode and validate one client message; ProtocolError on anything unexpected."""
     if len(text) > limits.max_message_bytes:
@@ -58,13 +67,15 @@ def parse(text: str | bytes, limits: Limits = Limits()) -> Message:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError('not valid JSON') from None
+    except RecursionError:                   # '[[[[...' within the size limit
+        raise ProtocolError('JSON nested too deeply') from None
     if not isinstance(data, dict):
         raise ProtocolError('a JSON object is required')
     kind = data.get('type')
     if kind == 'hello':
         token = data.get('token', '')
-        if not isinstance(token, str) or len(token) > 128:
-            raise ProtocolError('token: a string of at most 128 characters is required')
+        if not isinstance(token, str) or len(token) > 128 or not _encodable(token):
+            raise ProtocolError('token: a UTF-8 string of at most 128 characters is required')
         return Message('hello', {'token': token})
     if kind == 'heartbeat':
         seq = data.get('seq')
@@ -83,7 +94,7 @@ def parse(text: str | bytes, limits: Limits = Limits()) -> Message:
         if action not in MISSION_ACTIONS:
             raise ProtocolError(f'action: one of {", ".join(MISSION_ACTIONS)} is required')
         name = data.get('mission', '')
-        if action == 'start' and (not isinstance(name, str) or not _MISSION_NAME.match(name)):
+        if action == 'start' and (not isinstance(name, str) or not _MISSION_NAME.fullmatch(name)):
             raise ProtocolError('mission: a name of letters, digits, _ . - (1-64) is required to start')
         return Message('mission', {'action': action, 'mission': name if action == 'start' else ''})
     raise ProtocolError(f'unknown message type {kind!r}')

@@ -28,7 +28,12 @@ _CLOSED = (WebSocketDisconnect, RuntimeError, OSError, ConnectionClosed)
 def _same_origin(websocket: WebSocket) -> bool:
     """Refuse pages from other sites (a browser tab elsewhere must not reach the rover)."""
     origin = websocket.headers.get('origin')
-    return origin is None or urlsplit(origin).netloc == websocket.headers.get('host', '')
+    if origin is None:
+        return True
+    try:
+        return urlsplit(origin).netloc == websocket.headers.get('host', '')
+    except ValueError:         # e.g. 'http://[' (an invalid IPv6 host): not our page
+        return False
 
 
 def make_app(bridge) -> FastAPI:

@@ -50,6 +50,8 @@ def build_parser(prog: str = 'rover sim') -> argparse.ArgumentParser:
                         help='drive type: ' + ', '.join(f'{k}={v}' for k, v in ROBOT_FOR_KINEMATICS.items()))
     parser.add_argument('--timeout', type=float, default=0.0, metavar='S',
                         help='wall-clock limit in s (default: the sum of the leg timeouts + 120)')
+    parser.add_argument('--no-web', action='store_true',
+                        help='do not serve the base-station page (saves CPU: tests, benchmarks)')
     parser.add_argument('--verbose', action='store_true', help="also print every node's output")
     parser.add_argument('--record-sensors', action='store_true', help='also record the raw sensor streams '
                         '(clock, joint states, IMU, scan, camera, tf_static) for rover replay; the camera '
@@ -105,7 +107,7 @@ def runner_argv(course_path: str, mission_path: str, args, progress: Path) -> li
     values = {'course': course_path, 'mission': mission_path, 'use_sim_time': 'true',
               'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics], 'seed': str(args.seed),
               'real_time_factor': '1.0' if args.realtime else '0.0', 'mission_progress': str(progress),
-              'datum_source': 'file'}
+              'datum_source': 'file', 'web': 'false' if args.no_web else 'true'}
     argv = [sys.executable, '-m', 'rover_stack.bringup.runner', PROFILE]
     if args.node_sets:
         argv += ['--config', str(Path(args.node_sets).resolve())]

@@ -74,15 +74,22 @@ def _descriptor(field: dataclasses.Field, meta: dict):
 def declare_params(node, cls, prefix: str = ''):
     """Declare every field of dataclass ``cls`` on ``node`` and return an instance with the values.
 
-    Raises ValueError naming the parameter when a value is out of range. Later changes through
-    ``ros2 param set`` are validated the same way; read-only ones are refused by rclpy.
+    Raises ValueError naming the parameter when a value is out of range or of the wrong type (also
+    when rclpy refuses it against the descriptor's range), so ``run_node`` logs one clear line and
+    exits with 1. Later changes through ``ros2 param set`` are validated the same way; read-only ones
+    are refused by rclpy.
     """
+    from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+
     values = {}
     for field in dataclasses.fields(cls):
         meta = spec(field)
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         name = prefix + field.name
-        value = node.declare_parameter(name, default, _descriptor(field, meta)).value
+        try:
+            value = node.declare_parameter(name, default, _descriptor(field, meta)).value
+        except (InvalidParameterValueException, InvalidParameterTypeException) as error:
+            raise ValueError(f'{node.get_name()}: parameter {name} refused: {error}') from None
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         error = validate(name, value, meta)

@@ -17,6 +17,19 @@ from typing import Any
 import yaml
 
 _MISSING = object()
+MAX_VALUES = 100_000   # values in one document after aliases are expanded ("billion laughs" guard)
+MAX_FLOW_DEPTH = 64    # nested [ ] / { }: PyYAML's scanner slows down quadratically with the depth
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses flow collections nested deeper than MAX_FLOW_DEPTH, so a hostile text
+    ('[[[[...' from an action goal) fails at once instead of scanning for minutes."""
+
+    def fetch_flow_collection_start(self, token_class):
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise yaml.scanner.ScannerError(None, None, f'[ ] or {{ }} nested deeper than {MAX_FLOW_DEPTH}',
+                                            self.get_mark())
+        super().fetch_flow_collection_start(token_class)
 
 
 class FileFieldError(ValueError):
@@ -40,25 +53,29 @@ class LineList(list):
     lines: list
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, source: str):
+def _build(node: yaml.Node, loader: yaml.SafeLoader, source: str, budget: list[int]):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise FileFieldError(source, node.start_mark.line + 1, '',
+                             f'document too large: more than {MAX_VALUES} values once aliases are expanded')
     if isinstance(node, yaml.MappingNode):
         result = LineDict()
         result.line, result.lines = node.start_mark.line + 1, {}
         loader.flatten_mapping(node)  # resolves '<<' merge keys
         for key_node, value_node in node.value:
-            key = _build(key_node, loader, source)
+            key = _build(key_node, loader, source, budget)
             line = key_node.start_mark.line + 1
             if isinstance(key, (dict, list)):
                 raise FileFieldError(source, line, '', 'mapping keys must be plain scalars')
             if key in result:
                 raise FileFieldError(source, line, str(key), 'duplicate key')
-            result[key] = _build(value_node, loader, source)
+            result[key] = _build(value_node, loader, source, budget)
             # A value on its own line (a nested block) is reported at its key.
             result.lines[key] = line if isinstance(value_node, yaml.MappingNode | yaml.SequenceNode) \
                 else value_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        result = LineList(_build(item, loader, source) for item in node.value)
+        result = LineList(_build(item, loader, source, budget) for item in node.value)
         result.line = node.start_mark.line + 1
         result.lines = [item.start_mark.line + 1 for item in node.value]
         return result
@@ -66,11 +83,20 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, source: str):
 
 
 def load_yaml_text(text: str, source: str = '<text>'):
-    """Parse one YAML document into LineDict/LineList/scalars; syntax errors -> FileFieldError."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document into LineDict/LineList/scalars; any unreadable text -> FileFieldError
+    (syntax, characters YAML forbids, bad tagged values such as a 13th month, nesting too deep,
+    more than MAX_VALUES values after alias expansion)."""
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as error:          # e.g. a NUL character: the reader checks on creation
+        raise FileFieldError(source, 1, '', f'invalid YAML: {error}') from None
     try:
         node = loader.get_single_node()
-        return None if node is None else _build(node, loader, source)
+        return None if node is None else _build(node, loader, source, [MAX_VALUES])
+    except FileFieldError:
+        raise
+    except RecursionError:
+        raise FileFieldError(source, 1, '', 'invalid YAML: nested too deeply') from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -80,6 +106,8 @@ def load_yaml_text(text: str, source: str = '<text>'):
         raise FileFieldError(source, line, '', message) from None
     except yaml.YAMLError as error:
         raise FileFieldError(source, 1, '', f'invalid YAML: {error}') from None
+    except (ValueError, TypeError, OverflowError) as error:   # a tagged value the constructor refuses
+        raise FileFieldError(source, 1, '', f'invalid YAML value: {error}') from None
     finally:
         loader.dispose()
 
@@ -93,8 +121,13 @@ def load_yaml_file(path: str | Path):
     return load_yaml_text(text, str(path))
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_finite_number(value) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:                    # an integer too large for a float
+        return False
 
 
 class Fields:
@@ -147,7 +180,7 @@ class Fields:
                maximum: float | None = None, above: float | None = None) -> float:
         """A finite number, optionally within [minimum, maximum] or strictly above ``above``."""
         value = self._get(key, default)
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_finite_number(value):
             raise self.error(key, f'must be a finite number, got {value!r}{_number_hint(value)}')
         value = float(value)
         if above is not None and value <= above:

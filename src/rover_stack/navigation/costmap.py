@@ -66,11 +66,14 @@ class Costmap:
     def from_occupancy(cls, data, size: tuple[int, int], resolution: float, origin: tuple[float, float], *,
                        config: CostmapConfig = CostmapConfig(), frame_id: str = '') -> Costmap:
         """Build from row-major occupancy values (-1 unknown, 0..100 occupancy probability) of a grid
-        ``size`` = (width, height) cells (OccupancyGrid info.width, info.height)."""
+        ``size`` = (width, height) cells (OccupancyGrid info.width, info.height). ValueError when the data
+        size disagrees with ``size`` or a value is outside -1..100."""
         width, height = size
         values = np.asarray(data, dtype=np.int16)
         if width <= 0 or height <= 0 or values.size != width * height:
             raise ValueError(f'grid data has {values.size} cells, expected {width} x {height}')
+        if values.min() < -1 or values.max() > 100:
+            raise ValueError(f'occupancy values {values.min()}..{values.max()} outside -1..100')
         values = values.reshape(height, width)
         obstacle = values >= config.occupied_threshold
         if obstacle.any():

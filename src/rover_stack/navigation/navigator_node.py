@@ -38,6 +38,7 @@ from rover_stack.tf.transform import Transform, quaternion_from_rpy, rpy_from_qu
 NODE_NAME = 'navigator'
 ACTION_NAME = 'navigate_to_goal'
 COMMAND_TOPIC = 'autonomy/cmd_vel'
+QUATERNION_TOLERANCE = 0.01   # |1 - |q|| above this: odometry orientation is not a rotation
 Result = NavigateToGoal.Result
 
 
@@ -138,8 +139,9 @@ class NavigatorNode(Node):
     (nav_msgs/OccupancyGrid, axis-aligned, normally in ``odom_frame``; its frame is the planning frame),
     ``tf``/``tf_static``.
     Publishes: ``autonomy/cmd_vel`` (geometry_msgs/TwistStamped, ``base_frame``, the autonomy source of
-    cmd_arbitration; only while a goal runs, zero on finish/cancel/abort and while pose or grid is stale),
-    ``plan`` (nav_msgs/Path in the grid frame; empty when no goal runs).
+    cmd_arbitration; only while a goal runs, zero on finish/cancel/abort and while pose or grid is stale
+    or unusable, e.g. NaN or not a unit quaternion), ``plan`` (nav_msgs/Path in the grid frame; empty
+    when no goal runs).
     Parameters: ``NavigatorParams`` (all read-only; units in their descriptions).
     """
 
@@ -355,6 +357,9 @@ class NavigatorNode(Node):
         except TransformLookupError as error:
             return f'transform unavailable: {error}'
         pose = odom.pose.pose
+        norm = math.hypot(*_quat(pose.orientation))
+        if not abs(norm - 1.0) <= QUATERNION_TOLERANCE:   # also NaN
+            return f'odometry orientation is not a unit quaternion (norm {norm:.3g})'
         x, y, _ = to_plan.apply([pose.position.x, pose.position.y, pose.position.z])
         yaw = rpy_from_quaternion(_quat(pose.orientation))[2] + to_plan.rpy()[2]
         target = goal.request.goal.pose

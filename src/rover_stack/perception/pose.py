@@ -15,6 +15,9 @@ import yaml
 
 from rover_stack.tf.transform import Transform
 
+#: Numbers of distortion coefficients OpenCV accepts (k1 k2 p1 p2 [k3 [k4 k5 k6 [s1..s4 [tx ty]]]]).
+DISTORTION_SIZES = (4, 5, 8, 12, 14)
+
 
 class CalibrationError(ValueError):
     """A calibration file or CameraInfo that cannot be used."""
@@ -43,6 +46,9 @@ class CameraModel:
                                    '(fx, fy > 0, K[2,2] = 1)')
         if not np.all(np.isfinite(d)):
             raise CalibrationError('distortion coefficients must be finite')
+        if d.size not in DISTORTION_SIZES:
+            raise CalibrationError(f'{d.size} distortion coefficients; OpenCV takes '
+                                   f'{", ".join(map(str, DISTORTION_SIZES))}')
         object.__setattr__(self, 'k', k)
         object.__setattr__(self, 'd', d)
         object.__setattr__(self, 'r', np.asarray(self.r, dtype=float).reshape(3, 3))

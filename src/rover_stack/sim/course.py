@@ -29,7 +29,7 @@ EDGE_MARGIN = 5.0             # m, posts, objects, rocks and the start stay this
 ROCK_CLEARANCE = 1.0          # m, free space between a rock's edge and a post, object or gate line
 START_CLEARANCE = 1.5         # m, free space between a rock's edge (or a post/object) and the start
 GATE_WIDTH_RANGE = (1.5, 4.0)  # m, distance between the two posts of a gate
-_NAME = re.compile(r'^[A-Za-z0-9_\-]+$')
+_NAME = re.compile(r'[A-Za-z0-9_\-]+')   # used with fullmatch: no trailing newline
 
 
 class CourseError(FileFieldError):
@@ -218,7 +218,7 @@ def _waypoints(fields: Fields, terrain: TerrainSpec) -> tuple:
     for item in fields.sequence('waypoints', []):
         item.reject_unknown({'name', 'x', 'y'})
         waypoint = Waypoint(item.string('name'), item.number('x'), item.number('y'))
-        if not _NAME.match(waypoint.name):
+        if not _NAME.fullmatch(waypoint.name):
             raise item.error('name', f'use letters, digits, "_" and "-" only, got {waypoint.name!r}')
         if any(w.name == waypoint.name for w in waypoints):
             raise item.error('name', f'waypoint name {waypoint.name!r} is used twice')
@@ -277,7 +277,7 @@ def course_from_fields(top: Fields) -> Course:
     top.reject_unknown({'name', 'description', 'difficulty', 'datum', 'terrain', 'start', 'rocks', 'posts',
                         'gates', 'objects', 'waypoints', 'dictionary', 'mission_file'})
     name = top.string('name')
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise top.error('name', f'use letters, digits, "_" and "-" only, got {name!r}')
     dictionary = top.string('dictionary', DEFAULT_DICTIONARY)
     try:
