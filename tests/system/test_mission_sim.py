@@ -26,7 +26,8 @@ def test_rover_sim_completes_flat_easy(tmp_path):
     out = tmp_path / 'run'
     process = subprocess.run(
         [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'flat_easy', '--seed', '1',
-         '--out', str(out), '--timeout', '230'], capture_output=True, text=True, timeout=280, check=False)
+         '--out', str(out), '--timeout', '230', '--no-web'],
+        capture_output=True, text=True, timeout=280, check=False)
     stack_log = out / 'stack.log'
     warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
                 if '[WARN]' in line or '[ERROR]' in line or 'rover_runner' in line]

@@ -18,7 +18,8 @@ def test_urc_sprint_completes_every_leg(tmp_path, seed):
     out = tmp_path / 'run'
     process = subprocess.run(
         [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'urc_sprint', '--seed', str(seed),
-         '--out', str(out), '--timeout', '800'], capture_output=True, text=True, timeout=860, check=False)
+         '--out', str(out), '--timeout', '800', '--no-web'],
+        capture_output=True, text=True, timeout=860, check=False)
     stack_log = out / 'stack.log'
     warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
                 if '[WARN]' in line or '[ERROR]' in line]

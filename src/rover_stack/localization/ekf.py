@@ -47,6 +47,7 @@ class EkfConfig:
     initial_gyro_bias_variance: float = 1.0e-4
     odom_speed_variance: float = 0.0025      # (m/s)^2, when the message has none
     odom_yaw_rate_variance: float = 0.02     # (rad/s)^2, skid steer slips: keep it loose
+    odom_yaw_rate_slip: float = 0.5          # relative 1 sigma of the odometry yaw rate (skid slip in turns)
     stationary_threshold: float = 1.0e-3     # odometry |v| (m/s) and |w| (rad/s) at or below: standing still
     stationary_variance: float = 1.0e-6      # (m/s)^2, (rad/s)^2 of the zero twist while standing still
     gyro_variance: float = 1.0e-4            # (rad/s)^2
@@ -257,10 +258,16 @@ class Localizer:
 
         Wheels that do not turn at all mean the rover stands still: the zero twist is then fused with
         ``stationary_variance`` (a zero-velocity update), which pins the gyro bias while waiting.
+        Skid-steer wheels slip in turns, so the yaw rate they report is off by a fraction of itself
+        (the simulated skid4 over-reads turns by ~40 %): ``(odom_yaw_rate_slip * w)^2`` is added to
+        its variance. Straight driving stays informative, which is what lets the filter follow the
+        gyro bias while GNSS is away.
         """
         c = self.config
         var_v = c.odom_speed_variance if var_v is None else var_v
         var_w = c.odom_yaw_rate_variance if var_w is None else var_w
+        slip = c.odom_yaw_rate_slip * w
+        var_w += slip * slip        # not ** 2: that raises OverflowError for a huge w; inf is rejected below
         if abs(v) <= c.stationary_threshold and abs(w) <= c.stationary_threshold:
             var_v = var_w = c.stationary_variance
         if reason := self._admit('odom', t, v, w, var_v, var_w):

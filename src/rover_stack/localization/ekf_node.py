@@ -79,6 +79,9 @@ class LocalizationParams:
                                      high=1.0e8, read_only=True)
     odom_max_variance: float = param(1.0e3, 'Odometry variances at or above this mean "not measured"',
                                      unit='(m/s)^2', low=1.0, high=1.0e9, read_only=True)
+    use_odom_covariance: bool = param(True, 'Take the odometry twist variances from the message (when sane); '
+                                      'false: always odom_speed_variance / odom_yaw_rate_variance',
+                                      read_only=True)
     odom_timeout: float = param(0.5, 'Odometry older than this is stale', unit='s', low=0.01, high=60.0,
                                 read_only=True)
     imu_timeout: float = param(0.5, 'IMU older than this is stale (wheel odometry alone)', unit='s',
@@ -98,8 +101,12 @@ class LocalizationParams:
                                read_only=True)
     odom_speed_variance: float = param(0.0025, 'Odometry speed variance if the message has none',
                                        unit='(m/s)^2', low=1e-8, high=100.0, read_only=True)
-    odom_yaw_rate_variance: float = param(0.02, 'Odometry yaw-rate variance if the message has none',
+    odom_yaw_rate_variance: float = param(0.02, 'Odometry yaw-rate variance (straight driving) if the '
+                                          'message has none or use_odom_covariance is false',
                                           unit='(rad/s)^2', low=1e-8, high=100.0, read_only=True)
+    odom_yaw_rate_slip: float = param(0.5, 'Relative 1-sigma error of the odometry yaw rate (skid-steer '
+                                      'slip in turns): adds (slip * w)^2 to its variance', low=0.0, high=5.0,
+                                      read_only=True)
     gyro_variance: float = param(1.0e-4, 'Gyro z variance if the message has none', unit='(rad/s)^2',
                                  low=1e-10, high=10.0, read_only=True)
     imu_yaw_variance: float = param(0.05, 'IMU yaw variance if the message has none', unit='rad^2',
@@ -249,8 +256,11 @@ class EkfLocalization(Node):
     def _on_odom(self, msg: Odometry) -> None:
         p, cov = self.params, msg.twist.covariance
         stamp = stamp_seconds(msg.header.stamp)
-        var_v = measured_variance(cov[0], p.odom_speed_variance, p.odom_max_variance)
-        var_w = measured_variance(cov[35], p.odom_yaw_rate_variance, p.odom_max_variance)
+        if p.use_odom_covariance:
+            var_v = measured_variance(cov[0], p.odom_speed_variance, p.odom_max_variance)
+            var_w = measured_variance(cov[35], p.odom_yaw_rate_variance, p.odom_max_variance)
+        else:
+            var_v, var_w = p.odom_speed_variance, p.odom_yaw_rate_variance
         q = msg.pose.pose.orientation
         pose = msg.pose.pose.position
         try:
