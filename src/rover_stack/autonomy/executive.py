@@ -176,7 +176,8 @@ class ExecutiveConfig:
     #                                      sees little of the ground the pattern circles around)
     search_goal_tolerance: float = 1.5   # m, reaching a search waypoint
     goal_tolerance_fraction: float = 0.4  # gnss legs: navigator tolerance = fraction x leg tolerance
-    approach_standoff: float = 1.0       # m, stop this far short of a post or object
+    approach_standoff: float = 1.0       # m, stop this far short of a post (the planner keeps clear of it)
+    object_standoff: float = 0.5         # m, stop this far short of a ground object (range from blob size)
     approach_goal_tolerance: float = 0.3  # m, navigator tolerance of approach goals
     gate_entry_distance: float = 2.5     # m before the gate midpoint, on its normal
     gate_exit_distance: float = 2.0      # m past it
@@ -583,7 +584,7 @@ class Executive:
         distance = math.hypot(tx - rx, ty - ry)
         if distance < 1e-6:
             return [(rx, ry, None, c.approach_goal_tolerance)]
-        standoff = min(c.approach_standoff, distance)
+        standoff = min(c.object_standoff if leg.kind == 'object' else c.approach_standoff, distance)
         return [(tx - (tx - rx) / distance * standoff, ty - (ty - ry) / distance * standoff, None,
                  c.approach_goal_tolerance)]
 

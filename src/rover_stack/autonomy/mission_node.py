@@ -85,8 +85,10 @@ class MissionParams:
                                          unit='m', low=0.1, high=10.0, read_only=True)
     goal_tolerance_fraction: float = param(0.4, 'gnss legs: navigator tolerance = this x leg tolerance',
                                            low=0.05, high=1.0, read_only=True)
-    approach_standoff: float = param(1.0, 'Stop this far short of a post or object', unit='m', low=0.0,
+    approach_standoff: float = param(1.0, 'Stop this far short of a post', unit='m', low=0.0,
                                      high=5.0, read_only=True)
+    object_standoff: float = param(0.5, 'Stop this far short of a ground object', unit='m', low=0.0,
+                                   high=5.0, read_only=True)
     approach_goal_tolerance: float = param(0.3, 'Navigator tolerance of approach goals', unit='m', low=0.05,
                                            high=5.0, read_only=True)
     gate_entry_distance: float = param(2.5, 'Entry point before a gate, on its normal', unit='m', low=0.5,
