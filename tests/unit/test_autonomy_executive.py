@@ -293,6 +293,7 @@ def test_resume_after_skip_while_paused_starts_the_next_leg():
 def test_abort_and_return_goes_to_the_previous_leg():
     h = returning()
     assert (h.goal.x, h.goal.y) == LEGS['gnss'].xy
+    assert h.goal.tolerance == pytest.approx(0.4 * LEGS['gnss'].tolerance)   # as tight as a gnss leg's goal
     assert [r.outcome for r in h.ex.results] == ['SUCCEEDED', 'ABORTED']
 
 

@@ -686,7 +686,8 @@ class Executive:
             where = 'the start'
         self._retries = 0
         self._return_where = where
-        self._send(goal[0], goal[1], None, self.legs[max(previous, 0)].tolerance, 'return')
+        tolerance = self.config.goal_tolerance_fraction * self.legs[max(previous, 0)].tolerance   # as gnss
+        self._send(goal[0], goal[1], None, tolerance, 'return')
         self.message = f'returning to {where}'
 
     def _a_cancel(self) -> None:
