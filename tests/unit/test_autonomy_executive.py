@@ -48,11 +48,15 @@ class Harness:
     def goal(self) -> NavGoal:
         return [c for c in self.commands if isinstance(c, NavGoal)][-1]
 
-    def nav(self, ok: bool = True) -> bool:
-        return self.fire(E.NAV_SUCCEEDED if ok else E.NAV_FAILED, goal_id=self.goal.goal_id)
+    def nav(self, ok: bool = True, move: bool = True) -> bool:
+        """The navigator's answer to the newest goal; a success leaves the rover at the goal."""
+        goal = self.goal
+        if ok and move:
+            self.ex.update_pose(goal.x, goal.y, goal.yaw if goal.yaw is not None else self.ex.pose[2])
+        return self.fire(E.NAV_SUCCEEDED if ok else E.NAV_FAILED, goal_id=goal.goal_id)
 
-    def see(self, kind='marker', key=1, xy=(21.0, 1.0), yaw=None):
-        self.ex.observe(kind, key, xy, yaw, self.t)
+    def see(self, kind='marker', key=1, xy=(21.0, 1.0), yaw=None, distance=None):
+        self.ex.observe(kind, key, xy, yaw, self.t, distance=distance)
         self.commands += self.ex.take_commands()
 
     def tick(self, dt: float):
@@ -83,6 +87,13 @@ def approach(kind='post', **kw):
         h.see('gate', (3, 4), (30.0, 0.5), 0.0)
     else:
         h.see('marker', 1, (21.0, 1.0))
+    return h
+
+
+def gate_unpassed(**kw):
+    """Approaching a gate with a navigator that reports success without moving the rover."""
+    h = approach('gate', **kw)
+    h.nav = lambda ok=True, move=False, _nav=h.nav: _nav(ok, move=False)
     return h
 
 
@@ -158,13 +169,17 @@ CASES = {
                                      lambda h: h.outcome(0) == 'FAILED'),
     (S.SEARCH, E.TARGET_CONFIRMED, None): (search, None, S.APPROACH,
                                            lambda h: isinstance(h.commands[-2], CancelNav)),
+    (S.APPROACH, E.NAV_SUCCEEDED, 'target_still_far'): (     # refined by 2.5 m: less than replan_distance
+        lambda: approach(config=ExecutiveConfig(nav_retries=1, replan_distance=5.0)),
+        lambda h: h.see('marker', 1, (26.0, 1.0), distance=1.0), S.APPROACH,
+        lambda h: h.goal.purpose == 'approach0' and h.ex._retries == 1 and h.goal.x > 22.0),
     (S.APPROACH, E.NAV_SUCCEEDED, 'approach_stages_left'): (
         lambda: approach('gate'), None, S.APPROACH, lambda h: h.goal.purpose == 'approach1'),
     (S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed_retries_left'): (
-        lambda: approach('gate'), lambda h: h.nav() and h.nav(), S.APPROACH,
+        gate_unpassed, lambda h: h.nav() and h.nav(), S.APPROACH,
         lambda h: h.goal.purpose == 'approach0' and h.ex._gate_retries == 1),
     (S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed'): (
-        lambda: approach('gate'), lambda h: all(h.nav() for _ in range(5)), S.NAVIGATE,
+        gate_unpassed, lambda h: all(h.nav() for _ in range(5)), S.NAVIGATE,
         lambda h: h.outcome(0) == 'FAILED' and h.ex.leg_index == 1),
     (S.APPROACH, E.NAV_SUCCEEDED, None): (approach, None, S.ARRIVED, None),
     (S.APPROACH, E.NAV_FAILED, 'retries_left'): (approach, None, S.APPROACH,
@@ -331,11 +346,11 @@ def test_reaching_the_exit_around_the_gate_retries_then_fails_the_leg(track):
     h = approach('gate')                        # nav_retries 1
     drive(h, *track)
     for _ in range(3):
-        h.nav()
+        h.nav(move=False)                       # the rover stays where the track left it
     assert h.ex.state is S.APPROACH and h.goal.purpose == 'approach0' and 'missed the gate' in h.ex.message
     drive(h, *track)
     for _ in range(3):
-        h.nav()
+        h.nav(move=False)
     assert h.outcome(0) == 'FAILED' and 'between the posts' in h.ex.results[0].message
 
 
@@ -356,7 +371,8 @@ def test_search_turns_once_on_the_spot_then_follows_the_pattern():
     for _ in range(2):
         h.nav()
         scan.append(h.goal)
-    assert [g.purpose for g in scan] == ['search'] * 3 and all((g.x, g.y) == (0.0, 0.0) for g in scan)
+    here = h.ex.pose[:2]
+    assert [g.purpose for g in scan] == ['search'] * 3 and all((g.x, g.y) == here for g in scan)
     assert [g.yaw for g in scan] == pytest.approx([2.0 * math.pi / 3.0, -2.0 * math.pi / 3.0, 0.0])
     h.nav()
     assert h.goal.yaw is None and h.ex._search_index == 3
@@ -402,8 +418,8 @@ def test_object_leg_end_to_end():
     h.see('object', 'mallet', (42.0, 3.0))
     h.nav()
     h.tick(10.0)
-    assert h.ex.state is S.SUCCEEDED and h.ex.results[0].final_distance == pytest.approx(math.dist(
-        (0.0, 0.0), (42.0, 3.0)))   # the pose was never updated in this harness
+    assert h.ex.state is S.SUCCEEDED
+    assert h.ex.results[0].final_distance == pytest.approx(0.5)   # the navigator left it object_standoff short
 
 
 def test_start_leg_and_prior_outcomes():

@@ -114,6 +114,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.SEARCH, E.TARGET_CONFIRMED, None, S.APPROACH, 'begin_approach'),
     *_common(S.SEARCH),
 
+    Transition(S.APPROACH, E.NAV_SUCCEEDED, 'target_still_far', S.APPROACH, 'reapproach'),
     Transition(S.APPROACH, E.NAV_SUCCEEDED, 'approach_stages_left', S.APPROACH, 'next_approach_stage'),
     Transition(S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed_retries_left', S.APPROACH, 'retry_gate'),
     Transition(S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed', S.NEXT_LEG, 'fail_gate'),
@@ -184,6 +185,8 @@ class ExecutiveConfig:
     gate_pass_margin: float = 0.3        # m, the track must cross the gate line this far inside a post
     gate_half_width: float = 1.0         # m, assumed half width of a gate whose posts were not both seen
     replan_distance: float = 0.75        # m, a refined target this far from the planned one replans
+    arrive_margin: float = 0.5           # m, an approach ending farther than standoff + tolerance + this
+    #                                      from the (refined) target approaches again (nav_retries times)
     match_margin: float = 10.0           # m, detections beyond search_radius + this are ignored
     resume_after_takeover: bool = True   # on teleop release: resume (true) or wait paused (false)
 
@@ -220,17 +223,21 @@ class LegResult:
 
 @dataclass
 class _Target:
-    """Best estimate of the leg target from detections (mean of the recent ones)."""
-    samples: list = field(default_factory=list)   # [(x, y, yaw or None)]
+    """Best estimate of the leg target from detections: the mean of the recent ones, each weighted by
+    1 / range^2 (a detection from 2 m is far better placed than one from 8 m)."""
+    samples: list = field(default_factory=list)   # [(x, y, yaw or None, weight)]
 
-    def add(self, x: float, y: float, yaw: float | None, keep: int = 20) -> None:
-        self.samples.append((x, y, yaw))
+    def add(self, x: float, y: float, yaw: float | None, distance: float | None = None,
+            keep: int = 20) -> None:
+        weight = 1.0 / max(1.0, distance) ** 2 if distance is not None and math.isfinite(distance) else 1.0
+        self.samples.append((x, y, yaw, weight))
         del self.samples[:-keep]
 
     @property
     def xy(self) -> Point:
-        n = len(self.samples)
-        return (sum(s[0] for s in self.samples) / n, sum(s[1] for s in self.samples) / n)
+        total = sum(s[3] for s in self.samples)
+        return (sum(s[0] * s[3] for s in self.samples) / total,
+                sum(s[1] * s[3] for s in self.samples) / total)
 
     @property
     def yaw(self) -> float | None:
@@ -378,8 +385,9 @@ class Executive:
         elif self.state is State.ARRIVED and now - self._arrived_since >= self.config.arrived_hold:
             self.handle(Event.HOLD_DONE, now)
 
-    def observe(self, kind: str, key, xy: Point, yaw: float | None, now: float) -> None:
-        """A confirmed detection in the map frame.
+    def observe(self, kind: str, key, xy: Point, yaw: float | None, now: float, *,
+                distance: float | None = None) -> None:
+        """A confirmed detection in the map frame, seen from ``distance`` m (None: unknown).
 
         kind 'marker' (key = tag id), 'gate' (key = (left_id, right_id), yaw = crossing direction)
         or 'object' (key = class label). Detections that are not the current leg's target, or lie
@@ -393,25 +401,26 @@ class Executive:
         if math.dist(xy, leg.xy) > leg.search_radius + self.config.match_margin:
             return
         if leg.kind == 'post' and kind == 'marker' and key == leg.tag_id:
-            self._update_target(xy[0], xy[1], None, now)
+            self._update_target(xy[0], xy[1], None, now, distance=distance)
         elif leg.kind == 'object' and kind == 'object' and key == leg.object:
-            self._update_target(xy[0], xy[1], None, now)
+            self._update_target(xy[0], xy[1], None, now, distance=distance)
         elif leg.kind == 'gate' and kind == 'gate' and tuple(key) in (leg.tags, leg.tags[::-1]):
             if yaw is not None and tuple(key) != leg.tags:
                 yaw += math.pi                    # seen from the other side: same gate, reversed ids
-            self._update_target(xy[0], xy[1], yaw, now)
+            self._update_target(xy[0], xy[1], yaw, now, distance=distance)
         elif leg.kind == 'gate' and kind == 'marker' and key in leg.tags:
-            self._gate_tags.setdefault(key, _Target()).add(xy[0], xy[1], None)
+            self._gate_tags.setdefault(key, _Target()).add(xy[0], xy[1], None, distance)
             if all(tag in self._gate_tags for tag in leg.tags):
                 left, right = (self._gate_tags[tag].xy for tag in leg.tags)
                 mid, crossing = gate_from_tags(left, right)
-                self._update_target(mid[0], mid[1], crossing, now)
+                self._update_target(mid[0], mid[1], crossing, now, distance=distance)
 
-    def _update_target(self, x: float, y: float, yaw: float | None, now: float) -> None:
+    def _update_target(self, x: float, y: float, yaw: float | None, now: float, *,
+                       distance: float | None = None) -> None:
         first = self._target is None
         if first:
             self._target = _Target()
-        self._target.add(x, y, yaw)
+        self._target.add(x, y, yaw, distance)
         if first and self.state in (State.NAVIGATE, State.SEARCH):
             self.handle(Event.TARGET_CONFIRMED, now)
         elif (self.state is State.APPROACH and self._planned_target is not None
@@ -472,6 +481,15 @@ class Executive:
 
     def _g_approach_stages_left(self) -> bool:
         return self._approach_stage + 1 < len(self._approach_goals())
+
+    def _g_target_still_far(self) -> bool:
+        """A post or object approach ended farther from the (refined) target than it should have."""
+        leg, c = self.leg, self.config
+        if leg is None or leg.kind not in ('post', 'object') or self.pose is None or self._target is None:
+            return False
+        standoff = c.object_standoff if leg.kind == 'object' else c.approach_standoff
+        limit = standoff + c.approach_goal_tolerance + c.arrive_margin
+        return math.dist(self.pose[:2], self._target.xy) > limit and self._retries < c.nav_retries
 
     def _g_gate_missed(self) -> bool:
         """At the end of a gate's last approach stage without having passed between its posts."""
@@ -598,6 +616,11 @@ class Executive:
     def _a_begin_approach(self) -> None:
         self._cancel_nav()
         self._retries, self._approach_stage, self._gate_crossed, self._gate_retries = 0, 0, False, 0
+        self._send_approach_stage()
+
+    def _a_reapproach(self) -> None:
+        """The target estimate moved while the rover drove: approach the refined one."""
+        self._retries += 1
         self._send_approach_stage()
 
     def _a_retry_gate(self) -> None:

@@ -477,13 +477,15 @@ class MissionExecutive(Node):
                 p = msg.pose
                 xy = base_to_map(pose, p.position.x, p.position.y)
                 yaw = pose[2] + yaw_of(p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w)
-                ex.observe('gate', (msg.left_id, msg.right_id), xy, yaw, now)
+                ex.observe('gate', (msg.left_id, msg.right_id), xy, yaw, now,
+                           distance=math.hypot(p.position.x, p.position.y))
                 continue
             xy = base_to_map(pose, msg.pose_base.position.x, msg.pose_base.position.y)
+            distance = msg.range if math.isfinite(msg.range) and msg.range > 0.0 else None
             if msg.kind == msg.KIND_OBJECT:
-                ex.observe('object', msg.label, xy, None, now)
+                ex.observe('object', msg.label, xy, None, now, distance=distance)
             else:
-                ex.observe('marker', msg.id, xy, None, now)
+                ex.observe('marker', msg.id, xy, None, now, distance=distance)
             if ex.leg is not None and (msg.id in ex.leg.tags or msg.label == ex.leg.object):
                 run.detections = [*run.detections[-9:], msg]
 
