@@ -13,11 +13,13 @@ after a random (seeded) pause of up to one period, so they arrive at any phase o
 commands do; at 50 Hz expect about 10 ms mean per hop from the timers alone.
 The controller runs with high acceleration limits so a new command shows in the next wheel command.
 
-Usage (in the dev env):  python bench/drive_latency.py [--count 10000] [--rate 50]
+Usage (in the dev env):  python bench/drive_latency.py [--count 10000] [--rate 50] [--json]
+(``--json``: print one JSON line with the figures of ``measure`` instead of the table.)
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -138,21 +140,40 @@ def run(count: int, rate: float) -> dict[str, list[float]]:
     return hops
 
 
+def summarize(hops: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """hop -> p50, p99, mean and max in ms (hops without samples are left out)."""
+    out = {}
+    for name, values in hops.items():
+        if values:
+            ms = [1000.0 * x for x in values]
+            out[name] = {'p50_ms': percentile(ms, 50), 'p99_ms': percentile(ms, 99),
+                         'mean_ms': statistics.fmean(ms), 'max_ms': max(ms)}
+    return out
+
+
+def measure(count: int = 10_000, rate: float = 50.0) -> dict:
+    """Figures of one run: commands timed, node rate (Hz), wall time (s) and per-hop statistics (ms)."""
+    started = time.monotonic()
+    hops = run(count, rate)
+    return {'commands': len(hops['end to end']), 'rate_hz': rate, 'wall_s': time.monotonic() - started,
+            'hops': summarize(hops)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--count', type=int, default=10_000, help='commands to time (default 10000)')
     parser.add_argument('--rate', type=float, default=50.0, help='rate of both nodes in Hz (default 50)')
+    parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
     options = parser.parse_args()
-    started = time.monotonic()
-    hops = run(options.count, options.rate)
-    print(f'\ndrive command latency, {len(hops["end to end"])} commands, both nodes at {options.rate:g} Hz, '
-          f'two processes + this probe ({time.monotonic() - started:.0f} s)')
+    figures = measure(options.count, options.rate)
+    if options.json:
+        print(json.dumps(figures))
+        return
+    print(f'\ndrive command latency, {figures["commands"]} commands, both nodes at {options.rate:g} Hz, '
+          f'two processes + this probe ({figures["wall_s"]:.0f} s)')
     print(f'{"hop":<14}{"p50 ms":>9}{"p99 ms":>9}{"mean ms":>9}{"max ms":>9}')
-    for name, values in hops.items():
-        if values:
-            ms = [1000.0 * x for x in values]
-            print(f'{name:<14}{percentile(ms, 50):9.2f}{percentile(ms, 99):9.2f}{statistics.fmean(ms):9.2f}'
-                  f'{max(ms):9.2f}')
+    for name, hop in figures['hops'].items():
+        print(f'{name:<14}{hop["p50_ms"]:9.2f}{hop["p99_ms"]:9.2f}{hop["mean_ms"]:9.2f}{hop["max_ms"]:9.2f}')
 
 
 if __name__ == '__main__':

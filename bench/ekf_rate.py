@@ -2,6 +2,7 @@
 
     python bench/ekf_rate.py                 # both figures
     python bench/ekf_rate.py --core-only     # filter cycles per second only
+    python bench/ekf_rate.py --json          # the figures of ``measure`` as one JSON line
 
 1. Filter core: predict + update cycles per second on one core (process time), with the sensor mix
    of a rover (IMU 200 Hz, odometry 50 Hz, GNSS 10 Hz). Target >= 5000 cycles/s.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -128,20 +130,33 @@ def node_cpu_share(warmup: float = 4.0, window: float = 10.0) -> float:
         node.wait(timeout=10)
 
 
+def measure(core_only: bool = False) -> dict:
+    """core_cycles_per_s (process time, one core), core_cycles, node_cpu_share (fraction of one core;
+    None with ``core_only``)."""
+    rate, cycles = core_rate()
+    share = None if core_only else node_cpu_share()
+    return {'core_cycles_per_s': rate, 'core_cycles': cycles, 'node_cpu_share': share}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--core-only', action='store_true')
+    parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
     parser.add_argument('--publisher', type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher is not None:
         publisher_main(args.publisher)
         return
-    rate, cycles = core_rate()
-    print(f'filter core: {rate:,.0f} predict+update cycles/s on one core ({cycles} cycles; target >= 5000)')
-    if not args.core_only:
-        share = node_cpu_share()
-        print(f'ekf_localization node: {100 * share:.1f} % of one core at IMU {RATES["imu"]:g} Hz, '
-              f'odometry {RATES["odom"]:g} Hz, GNSS {RATES["gnss"]:g} Hz')
+    figures = measure(args.core_only)
+    rate, cycles, share = figures['core_cycles_per_s'], figures['core_cycles'], figures['node_cpu_share']
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f'filter core: {rate:,.0f} predict+update cycles/s on one core ({cycles} cycles; '
+              'target >= 5000)')
+        if share is not None:
+            print(f'ekf_localization node: {100 * share:.1f} % of one core at IMU {RATES["imu"]:g} Hz, '
+                  f'odometry {RATES["odom"]:g} Hz, GNSS {RATES["gnss"]:g} Hz')
     if not math.isfinite(rate):
         raise SystemExit(1)
 

@@ -1,11 +1,12 @@
 """Mission success rate and mean time over seeds on each course, through the main job (`rover sim`).
 
-    python bench/mission_success.py [--seeds N] [--courses a,b] [--out DIR] [--timeout S]
+    python bench/mission_success.py [--seeds N] [--courses a,b] [--out DIR] [--timeout S] [--json]
 
 Runs `rover sim --course C --seed S` as a separate process for every course and seed (as fast as
 the simulator allows), reads each run's report.json and prints one table row per course: runs,
 successes, success rate, mean sim and wall time of the successful runs, mean localization RMSE,
-collisions. A full sweep (10 seeds x every course) takes hours on the 2-core machine.
+collisions. A full sweep (10 seeds x every course) takes hours on the 2-core machine. ``--json``: the
+per-run lines, then one JSON line with the rows of ``measure`` instead of the table.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rover_stack.sim.course import list_courses
 
 def run_one(course: str, seed: int, out: Path, timeout: float) -> dict:
     argv = [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', course, '--seed', str(seed),
-            '--out', str(out)] + (['--timeout', str(timeout)] if timeout else [])
+            '--out', str(out), '--no-web'] + (['--timeout', str(timeout)] if timeout else [])
     process = subprocess.run(argv, capture_output=True, text=True, check=False)
     try:
         report = json.loads((out / 'report.json').read_text())
@@ -31,9 +32,34 @@ def run_one(course: str, seed: int, out: Path, timeout: float) -> dict:
     return report
 
 
-def mean(values) -> str:
+def mean(values) -> float | None:
     values = [v for v in values if v is not None]
-    return f'{statistics.fmean(values):.1f}' if values else '-'
+    return statistics.fmean(values) if values else None
+
+
+def measure(courses: list[str], seeds: int, out: Path, timeout: float = 0.0) -> list[dict]:
+    """One row per course: runs, successes, rate (0..1), mean sim and wall time of the successful runs
+    (s), mean localization RMSE (m), collisions; means are None when nothing to average."""
+    rows = []
+    for course in courses:
+        reports = []
+        for seed in range(seeds):
+            report = run_one(course, seed, out / f'{course}_seed{seed}', timeout)
+            print(f'{course} seed {seed}: {"ok" if report.get("success") else "FAILED"} '
+                  f'({report.get("sim_time_s")} s sim, {report.get("wall_time_s")} s wall)', flush=True)
+            reports.append(report)
+        good = [r for r in reports if r.get('success')]
+        rows.append({'course': course, 'runs': len(reports), 'successes': len(good),
+                     'rate': len(good) / len(reports) if reports else 0.0,
+                     'mean_sim_time_s': mean(r.get('sim_time_s') for r in good),
+                     'mean_wall_time_s': mean(r.get('wall_time_s') for r in good),
+                     'mean_rmse_m': mean(r.get('localization_rmse_m') for r in reports),
+                     'collisions': sum(r.get('collisions', 0) for r in reports)})
+    return rows
+
+
+def text(value: float | None) -> str:
+    return '-' if value is None else f'{value:.1f}'
 
 
 def main(argv=None) -> int:
@@ -43,25 +69,19 @@ def main(argv=None) -> int:
     parser.add_argument('--out', default='runs/bench_mission', help='directory for the runs')
     parser.add_argument('--timeout', type=float, default=0.0,
                         help='wall-clock limit per run in s (0: the rover sim default)')
+    parser.add_argument('--json', action='store_true', help='print the rows as one JSON line')
     args = parser.parse_args(argv)
-    rows = []
-    for course in [c for c in args.courses.split(',') if c]:
-        reports = []
-        for seed in range(args.seeds):
-            report = run_one(course, seed, Path(args.out) / f'{course}_seed{seed}', args.timeout)
-            print(f'{course} seed {seed}: {"ok" if report.get("success") else "FAILED"} '
-                  f'({report.get("sim_time_s")} s sim, {report.get("wall_time_s")} s wall)', flush=True)
-            reports.append(report)
-        good = [r for r in reports if r.get('success')]
-        rows.append((course, len(reports), len(good), mean(r.get('sim_time_s') for r in good),
-                     mean(r.get('wall_time_s') for r in good),
-                     mean(r.get('localization_rmse_m') for r in reports),
-                     sum(r.get('collisions', 0) for r in reports)))
+    rows = measure([c for c in args.courses.split(',') if c], args.seeds, Path(args.out), args.timeout)
+    if args.json:
+        print(json.dumps({'courses': rows}))
+        return 0
     print('\n| course | runs | successes | rate | mean sim time (s) | mean wall time (s) '
           '| mean loc. RMSE (m) | collisions |')
     print('|---|---|---|---|---|---|---|---|')
-    for course, n, ok, sim_t, wall_t, rmse, collisions in rows:
-        print(f'| {course} | {n} | {ok} | {ok / n:.0%} | {sim_t} | {wall_t} | {rmse} | {collisions} |')
+    for r in rows:
+        print(f'| {r["course"]} | {r["runs"]} | {r["successes"]} | {r["rate"]:.0%} '
+              f'| {text(r["mean_sim_time_s"])} | {text(r["mean_wall_time_s"])} | {text(r["mean_rmse_m"])} '
+              f'| {r["collisions"]} |')
     return 0
 
 

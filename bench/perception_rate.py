@@ -18,11 +18,13 @@ conversion, detection, pose, messages), which shows how much of the latency is t
 
 Targets: node rate >= 75 % of the bare rate; p99 latency <= 40 ms at 640x480.
 
-Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--seconds 5]
+Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--seconds 5] [--json]
+(``--json``: print one JSON line with the figures of ``measure`` instead of the table.)
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -131,11 +133,9 @@ def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # n
     return throughput, latencies, lost
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--frames', type=int, default=300, help='frames sent to the node per resolution')
-    parser.add_argument('--seconds', type=float, default=4.0, help='duration of each bare measurement, s')
-    args = parser.parse_args()
+def measure(frames: int = 300, seconds: float = 4.0) -> dict:
+    """Per resolution: bare_fps, node_fps, latency p50/p99/max (ms, one frame in flight; None if every
+    frame was lost), lost frames and the node's own work per frame (ms, from its diagnostics)."""
     env = os.environ.copy()
     env.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(102, 160) % 100 + 1))
     os.environ['ROS_DOMAIN_ID'] = env['ROS_DOMAIN_ID']
@@ -157,26 +157,45 @@ def main() -> int:
     try:
         for width, height in RESOLUTIONS:
             camera = CameraModel.from_fov(width, height, 45.0)
-            frames = images(camera)
-            bare = bare_rate(frames, args.seconds)
-            rate, latencies, lost = node_run(probe, executor, camera, frames, args.frames, args.seconds)
+            pictures = images(camera)
+            bare = bare_rate(pictures, seconds)
+            rate, latencies, lost = node_run(probe, executor, camera, pictures, frames, seconds)
             deadline = time.monotonic() + 1.5   # the node's diagnostics (1 Hz): its processing time per frame
             while time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.05)
             work = diagnostics.get('process_ms_p50', '?')
-            results.append((width, height, bare, rate, latencies, lost, work))
+            results.append({'width': width, 'height': height, 'bare_fps': bare, 'node_fps': rate,
+                            'p50_ms': percentile(latencies, 50) if latencies else None,
+                            'p99_ms': percentile(latencies, 99) if latencies else None,
+                            'max_ms': max(latencies) if latencies else None, 'lost': lost,
+                            'node_work_ms': work})
     finally:
         executor.shutdown()
         probe.destroy_node()
         rclpy.try_shutdown()
         node_process.terminate()
         node_process.wait(timeout=10)
+    return {'resolutions': results}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=300, help='frames sent to the node per resolution')
+    parser.add_argument('--seconds', type=float, default=4.0, help='duration of each bare measurement, s')
+    parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
+    args = parser.parse_args()
+    figures = measure(args.frames, args.seconds)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
     print(f"{'resolution':>11} {'bare fps':>9} {'node fps':>9} {'node/bare':>9} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'max ms':>7} {'lost':>5} {'node work ms':>12}")
-    for width, height, bare, rate, latencies, lost, work in results:
-        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-        print(f'{width:>5}x{height:<5} {bare:9.1f} {rate:9.1f} {100 * rate / bare:8.0f}% '
-              f'{p50:7.1f} {p99:7.1f} {max(latencies):7.1f} {lost:5d} {work:>12}')
+    nan = float('nan')
+    for r in figures['resolutions']:
+        p50, p99, worst = (nan if r[key] is None else r[key] for key in ('p50_ms', 'p99_ms', 'max_ms'))
+        print(f'{r["width"]:>5}x{r["height"]:<5} {r["bare_fps"]:9.1f} {r["node_fps"]:9.1f} '
+              f'{100 * r["node_fps"] / r["bare_fps"]:8.0f}% {p50:7.1f} {p99:7.1f} {worst:7.1f} '
+              f'{r["lost"]:5d} {r["node_work_ms"]:>12}')
     return 0
 
 

@@ -9,11 +9,13 @@ Reported (median and max over ``--repeats`` runs, wall time of this process):
 * plan (full): the same with the full-resolution search forced;
 * follower step: one regulated pure pursuit step on the resulting path.
 
-Usage (in the dev env):  python bench/planner_rate.py [--repeats 5] [--seed 1]
+Usage (in the dev env):  python bench/planner_rate.py [--repeats 5] [--seed 1] [--json]
+(``--json``: print one JSON line with the figures of ``measure`` instead of the lines below.)
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -54,33 +56,32 @@ def timed(function, repeats: int):
     return value, times
 
 
-def report(name: str, times: list[float], unit: float = 1e3, suffix: str = 'ms') -> None:
-    median, worst = statistics.median(times) * unit, max(times) * unit
-    print(f'{name:<18} median {median:8.2f} {suffix}   max {worst:8.2f} {suffix}')
+def stats(times: list[float], unit: float = 1e3) -> dict[str, float]:
+    return {'median': statistics.median(times) * unit, 'max': max(times) * unit}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--seed', type=int, default=1)
-    args = parser.parse_args()
-    occupancy = random_field(args.seed)
-    print(f'grid {CELLS} x {CELLS} cells at {RESOLUTION} m, obstacles {np.mean(occupancy == 100):.1%} of '
-          f'cells, start {START} -> goal {GOAL}')
+def report(name: str, figures: dict[str, float], suffix: str = 'ms') -> None:
+    print(f'{name:<18} median {figures["median"]:8.2f} {suffix}   max {figures["max"]:8.2f} {suffix}')
+
+
+def measure(repeats: int = 5, seed: int = 1) -> dict:
+    """costmap, plan_auto, plan_full: median/max in ms; follower_step: median/max in us; plus the
+    obstacle share of the grid and the plans' coarse factor, waypoints and length (m)."""
+    occupancy = random_field(seed)
+    out: dict = {'obstacle_share': float(np.mean(occupancy == 100))}
     costmap, times = timed(lambda: Costmap.from_occupancy(occupancy.ravel(), (CELLS, CELLS), RESOLUTION,
-                                                          (0.0, 0.0), config=CostmapConfig()), args.repeats)
-    report('costmap', times)
-    plan, times = timed(lambda: plan_path(costmap, START, GOAL), args.repeats)
-    report('plan (auto)', times)
-    print(f'{"":<18} coarse factor {plan.coarse_factor}, {len(plan.points)} waypoints, '
-          f'length {plan.length:.1f} m')
+                                                          (0.0, 0.0), config=CostmapConfig()), repeats)
+    out['costmap'] = stats(times)
+    plan, times = timed(lambda: plan_path(costmap, START, GOAL), repeats)
+    out['plan_auto'] = {**stats(times), 'coarse_factor': plan.coarse_factor, 'waypoints': len(plan.points),
+                        'length_m': float(plan.length)}
     full = PlannerConfig(max_search_cells=CELLS * CELLS)
-    plan_full, times = timed(lambda: plan_path(costmap, START, GOAL, full), args.repeats)
-    report('plan (full)', times)
-    print(f'{"":<18} {len(plan_full.points)} waypoints, length {plan_full.length:.1f} m')
+    plan_full, times = timed(lambda: plan_path(costmap, START, GOAL, full), repeats)
+    out['plan_full'] = {**stats(times), 'waypoints': len(plan_full.points),
+                        'length_m': float(plan_full.length)}
     follower = PurePursuit()
     follower.set_path(plan.points)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(seed)
     samples = plan.points[rng.integers(0, len(plan.points), 2000)] + rng.normal(0, 0.2, (2000, 2))
     times = []
     for x, y in samples:
@@ -88,7 +89,30 @@ def main() -> None:
         t0 = time.perf_counter()
         follower.step(float(x), float(y), 0.3, 0.8, cost_at=lambda px, py: float(costmap.cost_at(px, py)))
         times.append(time.perf_counter() - t0)
-    report('follower step', times, 1e6, 'us')
+    out['follower_step'] = stats(times, 1e6)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
+    args = parser.parse_args()
+    figures = measure(args.repeats, args.seed)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(f'grid {CELLS} x {CELLS} cells at {RESOLUTION} m, obstacles {figures["obstacle_share"]:.1%} of '
+          f'cells, start {START} -> goal {GOAL}')
+    report('costmap', figures['costmap'])
+    auto, full = figures['plan_auto'], figures['plan_full']
+    report('plan (auto)', auto)
+    print(f'{"":<18} coarse factor {auto["coarse_factor"]}, {auto["waypoints"]} waypoints, '
+          f'length {auto["length_m"]:.1f} m')
+    report('plan (full)', full)
+    print(f'{"":<18} {full["waypoints"]} waypoints, length {full["length_m"]:.1f} m')
+    report('follower step', figures['follower_step'], 'us')
 
 
 if __name__ == '__main__':

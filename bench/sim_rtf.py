@@ -13,11 +13,13 @@ Three figures, each with the camera rendering 640x480 rgb8 frames at --camera-ra
 The rover drives in the engine run (wheel commands at 50 Hz). Targets: node >= 4x, stack >= 1.5x. The
 machine has 2 cores shared with whatever else runs: expect spread, and run it on an idle machine.
 
-Usage (in the dev env):  python bench/sim_rtf.py [--seconds 10] [--camera-rate 10] [--course NAME]
+Usage (in the dev env):  python bench/sim_rtf.py [--seconds 10] [--camera-rate 10] [--course NAME] [--json]
+(``--json``: print one JSON line with the figures of ``measure`` instead of the lines below.)
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -165,6 +167,28 @@ def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, wi
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+TARGETS = {'engine': None, 'node': 4.0, 'stack': 1.5}
+
+
+def measure(seconds: float = 10.0, camera_rate: float = 10.0, course: str = '', robot: str = 'skid4',
+            only: str | None = None) -> dict:
+    """run name (engine, node, stack) -> {'rtf': sim s per wall s, 'cpu_per_sim_s': executable -> CPU s
+    per sim s (ROS runs only)}."""
+    runs = {
+        'engine': lambda: engine_rtf(seconds, camera_rate, course, robot),
+        'node': lambda: ros_rtf(seconds, camera_rate, course, robot, with_stack=False),
+        'stack': lambda: ros_rtf(seconds, camera_rate, course, robot, with_stack=True),
+    }
+    figures = {}
+    for name, run in runs.items():
+        if only and name != only:
+            continue
+        CPU_SHARES.clear()
+        rtf = run()
+        figures[name] = {'rtf': rtf, 'cpu_per_sim_s': dict(CPU_SHARES) if name != 'engine' else {}}
+    return figures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--seconds', type=float, default=10.0, help='wall (ROS runs) / sim (engine) seconds')
@@ -172,28 +196,24 @@ def main(argv=None) -> int:
     parser.add_argument('--course', default='', help="course name; '' = flat ground")
     parser.add_argument('--robot', default='skid4')
     parser.add_argument('--only', choices=['engine', 'node', 'stack'], default=None)
+    parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
     args = parser.parse_args(argv)
-    runs = {
-        'engine': lambda: engine_rtf(args.seconds, args.camera_rate, args.course, args.robot),
-        'node': lambda: ros_rtf(args.seconds, args.camera_rate, args.course, args.robot, with_stack=False),
-        'stack': lambda: ros_rtf(args.seconds, args.camera_rate, args.course, args.robot, with_stack=True),
-    }
-    targets = {'engine': None, 'node': 4.0, 'stack': 1.5}
+    figures = measure(args.seconds, args.camera_rate, args.course, args.robot, args.only)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
     where = args.course or 'flat ground'
-    for name, run in runs.items():
-        if args.only and name != args.only:
-            continue
-        rtf = run()
-        target = targets[name]
+    for name, result in figures.items():
+        rtf, target = result['rtf'], TARGETS[name]
         verdict = '' if target is None else (f'  (target >= {target:g}x: '
                                              f'{"met" if rtf >= target else "MISSED"})')
         camera = f'{args.camera_rate:g} Hz' if name != 'stack' else 'config/simulator.yaml rate'
         print(f'{name:6s} real-time factor {rtf:5.2f}x  [{args.robot}, {where}, camera 640x480 @ '
               f'{camera}]{verdict}')
-        if name != 'engine' and CPU_SHARES:
-            total = sum(CPU_SHARES.values())
-            print(f'       CPU per sim second: {total:.2f} s in all')
-            for process, share in sorted(CPU_SHARES.items(), key=lambda item: -item[1]):
+        shares = result['cpu_per_sim_s']
+        if shares:
+            print(f'       CPU per sim second: {sum(shares.values()):.2f} s in all')
+            for process, share in sorted(shares.items(), key=lambda item: -item[1]):
                 if share >= 0.005:
                     print(f'         {process:24s} {share:5.2f} s')
     return 0

@@ -134,7 +134,7 @@ def setup(ros_context, tmp_path, request):
     mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
     peer = rclpy.create_node('mission_test_peer', context=ros_context)
     world = FakeWorld(peer, mode)
-    executor = MultiThreadedExecutor(num_threads=4, context=ros_context)
+    executor = MultiThreadedExecutor(num_threads=8, context=ros_context)   # held fake goals block threads
     executor.add_node(mission)
     executor.add_node(peer)
     t = MissionHarness(peer, executor, world, tmp_path)
