@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import signal
-import subprocess
-import threading
-import time
 
 import pytest
 import rclpy
@@ -32,9 +28,9 @@ from std_srvs.srv import Trigger
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus, StatusLight
 from rover_stack.autonomy import persistence
-from rover_stack.cli.sim_job import build_parser, runner_argv
 from rover_stack.common.qos import command_qos, latched_qos
-from rover_stack.sim.course import load_course
+from rover_stack.testing.sim_stack import send_goal as send_goal_on
+from rover_stack.testing.sim_stack import start_sim
 from rover_stack.testing.waiting import spin_until
 
 COURSE = 'flat_easy'
@@ -43,45 +39,6 @@ TOLERANCE = 2.0          # m, the mission's leg tolerance
 TELEOP_SIM_S = 3.0       # s of sim time on the joystick
 TELEOP_PERIOD = 0.05     # s (20 Hz)
 RETURN_FROM = 6.0        # m from wp1 when the abort is sent
-STARTED = re.compile(r'\[rover_runner\] started mission_executive \(pid (\d+)\)')
-
-
-class Runner:
-    """The process runner with the sim profile, in its own process group; output kept in memory."""
-
-    def __init__(self, argv: list[str], cwd):
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, text=True, process_group=0, cwd=cwd)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip('\n'))
-
-    def executive_pids(self) -> list[int]:
-        return [int(m.group(1)) for line in list(self.lines) if (m := STARTED.search(line))]
-
-    def tail(self, count: int = 40) -> str:
-        """The runner's own lines and every WARN/ERROR line, the last ``count`` of them."""
-        keep = [line for line in list(self.lines)
-                if '[WARN]' in line or '[ERROR]' in line or '[rover_runner]' in line]
-        return '\nrunner output (WARN/ERROR/runner lines):\n' + '\n'.join(keep[-count:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:   # whatever is left of the group (the runner on timeout; nodes it could not stop)
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=5)
-        self._reader.join(timeout=2)
 
 
 class Operator:
@@ -146,11 +103,8 @@ def describe(status: MissionStatus | None) -> str:
 
 @pytest.fixture
 def stack(tmp_path, ros_context):
-    course = load_course(COURSE)
-    progress = tmp_path / 'mission_progress.json'
     # The runner command of `rover sim --course flat_easy --seed 1 --no-web` (the page is not needed here).
-    options = build_parser().parse_args(['--course', COURSE, '--seed', '1', '--no-web'])
-    runner = Runner(runner_argv(course.source, str(course.mission_path()), options, progress), tmp_path)
+    runner, progress = start_sim(COURSE, 1, tmp_path)
     operator = None
     try:
         operator = Operator(ros_context)
@@ -163,17 +117,8 @@ def stack(tmp_path, ros_context):
 
 
 def send_goal(operator: Operator, goal, timeout: float = 60.0):
-    """Send ``goal``, again after 5 s without a response (a request sent while discovery completes can
-    be lost, as `rover sim` also handles). Returns the accepted goal handle."""
-    deadline = time.monotonic() + timeout
-    while True:
-        future = operator.mission.send_goal_async(goal)
-        try:
-            operator.wait(future.done, min(5.0, max(0.1, deadline - time.monotonic())), 'goal response')
-            return future.result()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
+    """Send ``goal`` (again after 5 s without a response); returns the accepted goal handle."""
+    return send_goal_on(operator.mission, operator.executor, goal, timeout)
 
 
 @pytest.mark.timeout(300)

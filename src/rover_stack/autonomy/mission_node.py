@@ -194,6 +194,8 @@ class MissionExecutive(Node):
         self._nav_attempt = 0                  # identifies one send of a goal (re-sends get a new one)
         self._nav_sent: tuple[NavGoal, float] | None = None       # awaiting acceptance: (goal, wall s)
         self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
+        self._nav_command: NavGoal | None = None  # the goal last sent, to send again to a restarted server
+        self._nav_servers: set[tuple] = set()     # navigate_to_goal status publishers when it was accepted
         self._last_status = None
         self._last_light = None
         self._last_status_time = 0.0
@@ -537,7 +539,7 @@ class MissionExecutive(Node):
         goal.goal.pose.orientation.z, goal.goal.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
         self._nav_goal_id = command.goal_id
         self._nav_attempt += 1
-        self._nav_sent, self._nav_ended_at = (command, time.monotonic()), None
+        self._nav_sent, self._nav_ended_at, self._nav_command = (command, time.monotonic()), None, command
         self.get_logger().info(f'navigate ({command.purpose}) to ({command.x:.1f}, {command.y:.1f}) m'
                                + (f' yaw {command.yaw:.2f}' if command.yaw is not None else '')
                                + f' within {command.tolerance:.1f} m')
@@ -560,6 +562,15 @@ class MissionExecutive(Node):
         handle = self._nav_handle
         if handle is None or handle.status not in _TERMINAL_GOAL_STATES:
             self._nav_ended_at = None
+            restarted = handle is not None and bool(self._navigator_servers() - self._nav_servers)
+            if restarted and self._nav_command is not None:
+                # A navigator that did not exist at the acceptance: the one running our goal was restarted
+                # (killed and respawned), and the goal died with it.
+                self.get_logger().warning('navigate_to_goal server restarted: sending the goal again')
+                self._nav_handle = None
+                self._nav_attempt += 1
+                self._pending_nav = self._nav_command
+                handle.cancel_goal_async()
             return
         if self._nav_ended_at is None:
             self._nav_ended_at = now
@@ -568,6 +579,11 @@ class MissionExecutive(Node):
             self._nav_ended_at = now
             goal_id = self._nav_goal_id
             handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
+
+    def _navigator_servers(self) -> set[tuple]:
+        """Endpoint gids of the navigate_to_goal goal-status publishers (one per running server)."""
+        infos = self.get_publishers_info_by_topic('navigate_to_goal/_action/status')
+        return {tuple(info.endpoint_gid) for info in infos}
 
     def _on_nav_accepted(self, future, goal_id: int, attempt: int) -> None:
         handle = future.result()
@@ -581,6 +597,7 @@ class MissionExecutive(Node):
                 self._nav_events.append((Event.NAV_FAILED, goal_id))
                 return
             self._nav_handle = handle
+            self._nav_servers = self._navigator_servers()
         handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
 
     def _on_nav_result(self, future, goal_id: int, handle) -> None:
