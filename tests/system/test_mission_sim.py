@@ -2,14 +2,11 @@
 trajectory.png and the exit code. Needs every node of the autonomy chain in the `sim` profile."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from rover_stack.bringup.node_set import load_node_sets
 from rover_stack.bringup.runner import default_config
+from rover_stack.testing.sim_stack import run_rover_sim
 
 CHAIN = {'rover_simulator', 'ekf_localization', 'aruco_detector', 'navigator', 'mission_executive'}
 
@@ -24,16 +21,8 @@ pytestmark = pytest.mark.skipif(bool(missing_nodes()), reason=f'sim profile lack
 @pytest.mark.timeout(300)   # the whole stack on 2 cores: ~2 min wall for the ~60 s sim mission when idle
 def test_rover_sim_completes_flat_easy(tmp_path):
     out = tmp_path / 'run'
-    process = subprocess.run(
-        [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'flat_easy', '--seed', '1',
-         '--out', str(out), '--timeout', '230', '--no-web'],
-        capture_output=True, text=True, timeout=280, check=False)
-    stack_log = out / 'stack.log'
-    warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
-                if '[WARN]' in line or '[ERROR]' in line or 'rover_runner' in line]
-    log = process.stdout[-2000:] + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-40:])
-    report = json.loads((out / 'report.json').read_text())
-    assert process.returncode == 0, log
+    code, report, log = run_rover_sim('flat_easy', 1, out, timeout=230.0)
+    assert code == 0, log
     assert report['success'] and len(report['legs']) == 3
     for leg in report['legs']:
         assert leg['reached'] and leg['final_error_m'] <= leg['tolerance_m'], leg

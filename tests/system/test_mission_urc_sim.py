@@ -5,27 +5,16 @@ ground truth (the gate: driven through between its posts), without touching a ro
 The full-length urc_demo course over many seeds is a benchmark (bench/mission_success.py), not a test."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from rover_stack.testing.sim_stack import run_rover_sim
 
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize('seed', [1, 2, 3])
 def test_urc_sprint_completes_every_leg(tmp_path, seed):
-    out = tmp_path / 'run'
-    process = subprocess.run(
-        [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', 'urc_sprint', '--seed', str(seed),
-         '--out', str(out), '--timeout', '800', '--no-web'],
-        capture_output=True, text=True, timeout=860, check=False)
-    stack_log = out / 'stack.log'
-    warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
-                if '[WARN]' in line or '[ERROR]' in line]
-    log = process.stdout[-2500:] + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-30:])
-    report = json.loads((out / 'report.json').read_text())
-    assert process.returncode == 0, log
+    code, report, log = run_rover_sim('urc_sprint', seed, tmp_path / 'run', timeout=800.0)
+    assert code == 0, log
     assert [leg['kind'] for leg in report['legs']] == ['gnss', 'gnss', 'post', 'gate', 'object']
     for leg in report['legs']:
         assert leg['outcome'] == 'SUCCEEDED' and leg['reached'], (leg, log)

@@ -94,3 +94,20 @@ def send_goal(client, executor, goal, timeout: float = 60.0):
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+
+
+def run_rover_sim(course_name: str, seed: int, out: Path, timeout: float) -> tuple[int, dict, str]:
+    """`rover sim --course C --seed S --no-web` to completion: (exit code, report.json, a log for
+    failure messages: the tail of its output and the last WARN/ERROR lines of the stack)."""
+    import json
+    import sys
+
+    process = subprocess.run(
+        [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', course_name, '--seed', str(seed),
+         '--out', str(out), '--timeout', f'{timeout:g}', '--no-web'],
+        capture_output=True, text=True, timeout=timeout + 60.0, check=False)
+    stack_log = out / 'stack.log'
+    warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
+                if '[WARN]' in line or '[ERROR]' in line or 'rover_runner' in line]
+    log = process.stdout[-2500:] + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-30:])
+    return process.returncode, json.loads((out / 'report.json').read_text()), log
