@@ -130,7 +130,7 @@ def setup(ros_context, tmp_path, request):
     overrides = [Parameter('progress_file', value=str(tmp_path / 'progress.json')),
                  Parameter('auto_resume', value=False), Parameter('arrived_hold', value=0.2),
                  Parameter('rate', value=20.0), Parameter('status_period', value=0.2),
-                 Parameter('nav_retries', value=1), Parameter('nav_response_timeout', value=1.0)]
+                 Parameter('nav_retries', value=1), Parameter('nav_response_timeout', value=4.0)]   # > a loaded machine's answer time
     mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
     peer = rclpy.create_node('mission_test_peer', context=ros_context)
     world = FakeWorld(peer, mode)
