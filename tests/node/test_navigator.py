@@ -181,6 +181,10 @@ def test_new_goal_preempts_and_cancel_stops_with_a_zero_command(setup):
 
 def test_stale_localization_stops_the_rover_then_fails(setup):
     executor, rover, client, _ = setup
+    canceled = send(executor, client, goal(10.0, 0.0))    # first a goal that ends CANCELED (logged as info),
+    cancel = canceled.cancel_goal_async()                  # then one that FAILS (a warning): the navigator
+    spin_until(executor, cancel.done, 5.0, 'cancel response')   # once died of rclpy's "Logger severity
+    assert result_of(executor, canceled, 5.0).error_code == Result.CANCELED   # cannot be changed" there
     handle = send(executor, client, goal(10.0, 0.0))
     spin_until(executor, lambda: any(v > 0.1 for v, _ in rover.commands), 10.0, 'the rover moving')
     rover.publish_odom = False

@@ -289,9 +289,13 @@ class NavigatorNode(Node):
             handle.canceled()
         else:
             handle.abort()
-        logger = self.get_logger()
-        log = logger.info if code in (Result.SUCCEEDED, Result.CANCELED) else logger.warning
-        log(f'goal ended ({_CODE_NAMES[code]}): {message}')
+        # One call site per severity: rclpy refuses a call site whose severity changes between calls
+        # ("Logger severity cannot be changed between calls"), which ended the navigator.
+        text = f'goal ended ({_CODE_NAMES[code]}): {message}'
+        if code in (Result.SUCCEEDED, Result.CANCELED):
+            self.get_logger().info(text)
+        else:
+            self.get_logger().warning(text)
         final = float(goal.distance) if math.isfinite(goal.distance) else -1.0
         goal.done.set_result(Result(error_code=code, message=message, final_distance=final))
 
