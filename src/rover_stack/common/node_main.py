@@ -39,16 +39,17 @@ def run_node(node_factory: Callable[[], object], name: str, args=None, *,
         rclpy.init(args=args)
     node = None
     try:
-        node = node_factory()
+        try:
+            node = node_factory()
+        except ValueError as error:     # refused parameters: one clear line, exit code 1
+            get_logger(name).error(str(error))
+            return 1
         if executor_factory is None:
             rclpy.spin(node)
         else:
             executor = executor_factory()
             executor.add_node(node)
             executor.spin()
-    except ValueError as error:
-        get_logger(name).error(str(error))
-        return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
