@@ -23,6 +23,7 @@ from rover_interfaces.action import ExecuteMission, NavigateToGoal
 from rover_interfaces.msg import LegOutcome
 from rover_stack.common.qos import command_qos
 from rover_stack.geo.enu import LocalTangentPlane
+from rover_stack.testing.sim_stack import send_goal
 from rover_stack.testing.waiting import spin_for, spin_until
 
 PLANE = LocalTangentPlane(38.4064, -110.7919)
@@ -100,20 +101,6 @@ class FakeNavigator:
         self.odom.publish(msg)
 
 
-def send_goal(executor, client, goal, timeout=30.0):
-    """Send ``goal``; again every 5 s without a response (a request sent just as the server's endpoints
-    match can be lost, as `rover sim` also handles). Returns the goal handle."""
-    deadline = time.monotonic() + timeout
-    while True:
-        future = client.send_goal_async(goal)
-        try:
-            spin_until(executor, future.done, min(5.0, max(0.1, deadline - time.monotonic())), 'goal response')
-            return future.result()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-
-
 @pytest.fixture
 def stack(tmp_path, ros_context):
     progress = tmp_path / 'progress.json'
@@ -150,7 +137,7 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     spin_until(executor, client.server_is_ready, 60.0, 'execute_mission server')
     started = time.monotonic()
     goal = ExecuteMission.Goal(mission_yaml=mission_yaml())
-    assert send_goal(executor, client, goal).accepted
+    assert send_goal(client, executor, goal).accepted
     spin_until(executor, lambda: TARGETS[1] in navigator.goals, 30.0, 'leg 2 under way')
     assert navigator.goals[:2] == TARGETS[:2]
     # The runner treats an exit within 2 s of the start as "failed to start" (not respawned).
@@ -162,7 +149,7 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     assert navigator.goals[2] == TARGETS[1], navigator.goals
     # The client sends the same goal again (as `rover sim` does): it takes over the resumed mission.
     spin_until(executor, client.server_is_ready, 30.0, 'respawned server')
-    handle = send_goal(executor, client, goal)
+    handle = send_goal(client, executor, goal)
     assert handle.accepted, '\n'.join(runner.lines[-30:])
     navigator.release.set()
     result_future = handle.get_result_async()

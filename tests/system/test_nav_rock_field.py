@@ -42,6 +42,7 @@ from rover_stack.common.qos import command_qos
 from rover_stack.drive.arbitration_node import CommandArbitration
 from rover_stack.drive.controller_node import DriveController
 from rover_stack.navigation.navigator_node import ACTION_NAME
+from rover_stack.testing.sim_stack import send_goal
 from rover_stack.testing.waiting import spin_until
 
 START = (-18.0, 0.0)            # world (map) frame, heading east
@@ -185,9 +186,9 @@ def test_navigator_crosses_the_rock_field_without_collisions(stack):
     goal.goal.header.frame_id = 'map'
     goal.goal.pose.position.x, goal.goal.pose.position.y = GOAL
     goal.goal.pose.orientation.w = 1.0
-    sent = client.send_goal_async(goal)
-    spin_until(executor, sent.done, 10.0, 'goal acceptance')
-    result_future = sent.result().get_result_async()
+    handle = send_goal(client, executor, goal, timeout=30.0)   # re-sent if the reply is lost in discovery
+    assert handle.accepted
+    result_future = handle.get_result_async()
     spin_until(executor, result_future.done, DRIVE_TIMEOUT, 'the navigation result')
     result = result_future.result().result
     client.destroy()
