@@ -24,6 +24,7 @@ from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus, StatusLight
 from rover_stack.base_station import token as token_store
 from rover_stack.base_station.bridge_core import BridgeConfig, BridgeCore, Session
+from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.protocol import Limits
 from rover_stack.base_station.web_server import ServerThread, make_app
 from rover_stack.common.node_main import run_node
@@ -267,11 +268,7 @@ class WebBridge(Node):
             pages = len(self.core.sessions)
         self._follow_camera(pages > 0)
         if out.command is not None:
-            msg = TwistStamped()
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = 'base_link'
-            msg.twist.linear.x, msg.twist.angular.z = out.command
-            self._cmd_pub.publish(msg)
+            self._cmd_pub.publish(base_link_twist(self.get_clock().now().to_msg(), *out.command))
         self._step_count += 1
         changed = out.lock != self._lock_sent
         if changed or self._step_count % max(1, int(self.params.rate / 2)) == 0:   # re-sent at 2 Hz
@@ -337,10 +334,7 @@ class WebBridge(Node):
 
     def stop(self) -> None:
         """Publish one zero twist on the base-station source."""
-        msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = 'base_link'
-        self._cmd_pub.publish(msg)
+        self._cmd_pub.publish(base_link_twist(self.get_clock().now().to_msg(), 0.0, 0.0))
 
     def destroy_node(self) -> None:
         self._server.stop()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from geometry_msgs.msg import TwistStamped
 from rclpy.node import Node
 
+from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.teleop_mapping import AxisMapping, Speeds, joystick_command
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
@@ -77,11 +78,7 @@ class JoystickTeleop(Node):
         self.publish(joystick_command(axes, buttons, self.mapping, self.speeds))
 
     def publish(self, command: tuple[float, float]) -> None:
-        msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = 'base_link'
-        msg.twist.linear.x, msg.twist.angular.z = command
-        self._pub.publish(msg)
+        self._pub.publish(base_link_twist(self.get_clock().now().to_msg(), *command))
 
     def destroy_node(self) -> None:
         self._pygame.quit()

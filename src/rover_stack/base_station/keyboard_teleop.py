@@ -16,6 +16,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.teleop_mapping import Deadman, Speeds, key_command
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos
@@ -51,11 +52,7 @@ class KeyboardTeleop(Node):
         self._pub = self.create_publisher(TwistStamped, p.topic, command_qos())
 
     def publish(self, command: tuple[float, float]) -> None:
-        msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = 'base_link'
-        msg.twist.linear.x, msg.twist.angular.z = command
-        self._pub.publish(msg)
+        self._pub.publish(base_link_twist(self.get_clock().now().to_msg(), *command))
 
 
 def _read_key(fd: int, timeout: float) -> str | None:
