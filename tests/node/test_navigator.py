@@ -151,6 +151,18 @@ def test_reaches_a_goal_10_m_away_around_an_obstacle(setup):
     assert max(v for v, _ in rover.commands) > 1.0
 
 
+
+def test_goal_in_an_obstacle_margin_is_reached_at_the_nearest_free_point(setup):
+    """A post's standoff point inside the obstacle's margin: the rover stops short of it, outside."""
+    executor, rover, client, _ = setup
+    handle = send(executor, client, goal(OBSTACLE_MAP[0] - OBSTACLE_HALF - 0.25, 0.0, tolerance=0.3))
+    result = result_of(executor, handle, 30.0)
+    assert result.error_code == Result.SUCCEEDED, result.message
+    assert 'free point' in result.message
+    assert 0.0 < result.final_distance <= 0.5 + 0.3 + 0.05
+    assert rover.min_obstacle_clearance > 0.15, 'the rover drove into the margin of the obstacle'
+    assert rover.x < OBSTACLE_MAP[0] - OBSTACLE_HALF - 0.25
+
 def test_invalid_goals_are_refused(setup):
     executor, rover, client, navigator = setup
     spin_until(executor, lambda: navigator.localized, 5.0, 'the navigator to receive odometry')

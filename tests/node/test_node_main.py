@@ -28,3 +28,20 @@ def test_refused_parameters_return_1():
 def test_an_error_while_spinning_propagates():
     with pytest.raises(ValueError, match='a bug in a callback'):
         run_node(_FailsWhileSpinning, 'fails_while_spinning', [])
+
+
+class _ErrorAfterShutdown(rclpy.node.Node):
+    """What a SIGINT in the middle of taking a message looks like: the context is already shut down
+    when rclpy raises RuntimeError('Unable to convert call argument ...')."""
+
+    def __init__(self):
+        super().__init__('error_after_shutdown')
+        self.create_timer(0.01, self._shut_down_then_fail)
+
+    def _shut_down_then_fail(self):
+        rclpy.shutdown()
+        raise RuntimeError("Unable to convert call argument '0' to Python object")
+
+
+def test_an_error_raised_because_a_signal_shut_the_context_down_is_a_clean_exit():
+    assert run_node(_ErrorAfterShutdown, 'error_after_shutdown', []) == 0

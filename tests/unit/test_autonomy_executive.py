@@ -184,6 +184,9 @@ CASES = {
     (S.APPROACH, E.NAV_SUCCEEDED, None): (approach, None, S.ARRIVED, None),
     (S.APPROACH, E.NAV_FAILED, 'retries_left'): (approach, None, S.APPROACH,
                                                  lambda h: h.goal.purpose == 'approach0'),
+    (S.APPROACH, E.NAV_FAILED, 'within_leg_tolerance'): (
+        approach, lambda h: h.ex.update_pose(20.0, 0.0, 0.0) or exhaust_retries(h), S.ARRIVED,
+        lambda h: 'arrived' in h.ex.message),
     (S.APPROACH, E.NAV_FAILED, None): (approach, exhaust_retries, S.NAVIGATE,
                                        lambda h: h.outcome(0) == 'FAILED'),
     (S.APPROACH, E.TARGET_MOVED, None): (approach, None, S.APPROACH, lambda h: h.goal.goal_id == 3),
@@ -443,3 +446,11 @@ def test_diagram_lists_every_transition(capsys):
     assert 'NEXT_LEG' in capsys.readouterr().out
     with pytest.raises(ValueError):
         diagram('svg')
+
+
+def test_the_diagram_in_docs_is_the_current_table():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / 'docs' / 'autonomy.md').read_text()
+    start = text.index('```mermaid\n') + len('```mermaid\n')
+    assert text[start:text.index('```', start)].rstrip('\n') == diagram('mermaid').rstrip('\n'), \
+        'docs/autonomy.md: paste `python -m rover_stack.autonomy.executive --diagram` again'

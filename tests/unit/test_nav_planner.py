@@ -110,6 +110,38 @@ def test_large_grid_uses_the_coarse_search_and_falls_back_to_full_resolution():
     assert plan_path(open_grid, (2.0, 2.0), (18.0, 15.0), config).coarse_factor == 2
 
 
+
+def post_grid():
+    """10 m x 10 m with one post cell at (5.05, 5.05): lethal within robot_radius 0.3 m of it."""
+    occupancy = np.zeros((100, 100), dtype=int)
+    occupancy[50, 50] = 100
+    return occupancy
+
+
+def test_goal_in_an_obstacle_margin_moves_to_the_nearest_free_cell_within_the_radius():
+    costmap = costmap_from(post_grid())
+    goal = (5.25, 5.05)                          # 0.2 m from the post: inside its 0.3 m margin
+    assert costmap.cost_at(*goal) >= LETHAL
+    plan = plan_path(costmap, (1.0, 5.0), goal, PlannerConfig(goal_relocation_radius=0.5))
+    assert plan.relocated and not plan.clipped
+    assert costmap.cost_at(*plan.target) < LETHAL
+    assert 0.05 < np.hypot(plan.target[0] - goal[0], plan.target[1] - goal[1]) <= 0.5
+    assert np.hypot(plan.target[0] - 5.05, plan.target[1] - 5.05) > 0.3
+    assert tuple(plan.points[-1]) == plan.target
+    assert_collision_free(costmap, plan.points)
+
+
+def test_goal_relocation_is_bounded_and_off_by_default():
+    costmap = costmap_from(post_grid())
+    for config in (PlannerConfig(), PlannerConfig(goal_relocation_radius=0.05)):
+        with pytest.raises(NoPathError) as caught:
+            plan_path(costmap, (1.0, 5.0), (5.05, 5.05), config)
+        assert caught.value.reason == GOAL_IN_LETHAL
+    free = plan_path(costmap, (1.0, 5.0), (3.0, 5.0), PlannerConfig(goal_relocation_radius=0.5))
+    assert not free.relocated and free.target == (3.0, 5.0)
+    with pytest.raises(ValueError):
+        PlannerConfig(goal_relocation_radius=-0.1)
+
 def test_path_blocked_detects_new_lethal_cells():
     empty = costmap_from(np.zeros((100, 100), dtype=int))
     plan = plan_path(empty, (1.0, 5.0), (9.0, 5.0))

@@ -120,6 +120,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.APPROACH, E.NAV_SUCCEEDED, 'gate_missed', S.NEXT_LEG, 'fail_gate'),
     Transition(S.APPROACH, E.NAV_SUCCEEDED, None, S.ARRIVED, 'arrive'),
     Transition(S.APPROACH, E.NAV_FAILED, 'retries_left', S.APPROACH, 'retry_nav'),
+    Transition(S.APPROACH, E.NAV_FAILED, 'within_leg_tolerance', S.ARRIVED, 'arrive'),
     Transition(S.APPROACH, E.NAV_FAILED, None, S.NEXT_LEG, 'fail_leg'),
     Transition(S.APPROACH, E.TARGET_MOVED, None, S.APPROACH, 'replan_approach'),
     *_common(S.APPROACH),
@@ -490,6 +491,14 @@ class Executive:
         standoff = c.object_standoff if leg.kind == 'object' else c.approach_standoff
         limit = standoff + c.approach_goal_tolerance + c.arrive_margin
         return math.dist(self.pose[:2], self._target.xy) > limit and self._retries < c.nav_retries
+
+    def _g_within_leg_tolerance(self) -> bool:
+        """A post or object approach could not reach its standoff point, but the rover is already within
+        the leg's tolerance of the target estimate (the standoff point lay in the target's own margin)."""
+        leg = self.leg
+        if leg is None or leg.kind not in ('post', 'object') or self.pose is None or self._target is None:
+            return False
+        return math.dist(self.pose[:2], self._target.xy) <= leg.tolerance
 
     def _g_gate_missed(self) -> bool:
         """At the end of a gate's last approach stage without having passed between its posts."""

@@ -52,6 +52,11 @@ def run_node(node_factory: Callable[[], object], name: str, args=None, *,
             executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A signal shut the context down while the executor was taking a message: rclpy then raises
+        # (e.g. RuntimeError 'Unable to convert call argument') instead of ExternalShutdownException.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             if before_destroy is not None and rclpy.ok():

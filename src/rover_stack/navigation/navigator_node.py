@@ -96,6 +96,9 @@ class NavigatorParams:
                                high=1000.0, read_only=True)
     max_search_cells: int = param(160000, 'Larger grids are searched coarse first', low=100, high=100000000,
                                   read_only=True)
+    goal_relocation_radius: float = param(0.5, 'A goal in an obstacle margin is replaced by the nearest free '
+                                               'cell this close to it (0: the goal waits, then fails)',
+                                          unit='m', low=0.0, high=5.0, read_only=True)
     stuck_time: float = param(6.0, 'No progress for this long while driving = stuck', unit='s', low=0.5,
                               high=120.0, read_only=True)
     progress_distance: float = param(0.3, 'Movement that counts as progress', unit='m', low=0.01, high=10.0,
@@ -156,7 +159,8 @@ class NavigatorNode(Node):
                 max(p.max_lookahead, p.min_lookahead), p.regulated_min_radius, p.approach_distance,
                 p.cost_slowdown, p.rotate_threshold, p.rotate_gain))
             self._planner_config = PlannerConfig(cost_weight=p.cost_weight,
-                                                 max_search_cells=p.max_search_cells)
+                                                 max_search_cells=p.max_search_cells,
+                                                 goal_relocation_radius=p.goal_relocation_radius)
             stuck = StuckConfig(
                 p.stuck_time, p.progress_distance, p.backup_distance, p.backup_speed,
                 max(2.0, 3.0 * p.backup_distance / p.backup_speed), p.turn_angle, p.turn_speed,
@@ -316,7 +320,15 @@ class NavigatorNode(Node):
         x, y, yaw = pose
         goal.distance = math.hypot(target[0] - x, target[1] - y)
         self._feedback(goal, costmap.frame_id, pose, target)
-        if goal.checker.check(pose, target):
+        plan = goal.plan
+        if plan is not None and plan.relocated:   # the goal is in an obstacle's margin: judge at its stand-in
+            if goal.checker.check(pose, (plan.target[0], plan.target[1], target[2])):
+                moved = math.dist(plan.target, target[:2])
+                self._finish(Result.SUCCEEDED,
+                             f'reached the free point {moved:.2f} m from the goal, which is too close to an '
+                             f'obstacle ({goal.distance:.2f} m from the goal)')
+                return
+        elif goal.checker.check(pose, target):
             self._finish(Result.SUCCEEDED, f'reached the goal ({goal.distance:.2f} m from it)')
             return
         if goal.checker.xy_reached:   # heading phase: turn in place

@@ -6,7 +6,10 @@ cells), so paths keep away from obstacles when the detour is cheap. Lethal cells
 above ``max_search_cells`` are searched on a max-pooled coarser copy first (conservative: a coarse path
 is valid on the fine grid) and on the full grid only when that fails. A goal off the grid is replaced by
 the free cell nearest to where the straight line start -> goal leaves the grid (``Plan.clipped``); the
-caller replans as the rolling grid moves. All coordinates are metres in the costmap frame.
+caller replans as the rolling grid moves. A goal in a lethal cell (a standoff point next to a post, with the
+post smeared by localization noise) is replaced by the reachable free cell nearest to it within
+``goal_relocation_radius`` (``Plan.relocated``), as Nav2's planners do with their ``tolerance``.
+All coordinates are metres in the costmap frame.
 """
 from __future__ import annotations
 
@@ -40,12 +43,15 @@ class PlannerConfig:
     boundary_search_radius: float = 3.0  # m, free cells this close to the exit point may replace it
     shortcut: bool = True
     shortcut_cost_slack: float = 0.05   # a shortcut may raise the highest cost of what it replaces this much
+    goal_relocation_radius: float = 0.0  # m, a lethal goal may move this far to a free cell (0: never)
 
     def __post_init__(self):
         if not (math.isfinite(self.cost_weight) and self.cost_weight >= 0.0):
             raise ValueError(f'cost_weight must be >= 0, got {self.cost_weight}')
         if self.max_search_cells < 100:
             raise ValueError(f'max_search_cells must be >= 100, got {self.max_search_cells}')
+        if not (math.isfinite(self.goal_relocation_radius) and self.goal_relocation_radius >= 0.0):
+            raise ValueError(f'goal_relocation_radius must be >= 0, got {self.goal_relocation_radius}')
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Plan:
     target: tuple[float, float]  # the point planned to: the goal, or its stand-in on the grid edge
     clipped: bool               # True when the goal is off the grid and ``target`` stands in for it
     coarse_factor: int          # cells pooled per side in the search that found the path (1 = full grid)
+    relocated: bool = False     # True when the goal was lethal and ``target`` is a free cell near it
 
     @property
     def length(self) -> float:
@@ -76,9 +83,13 @@ def plan_path(costmap: Costmap, start: tuple[float, float], goal: tuple[float, f
         if len(candidates) == 0:
             raise NoPathError(DISCONNECTED, f'no free cell near {_fmt(exit_point)} where the line to the '
                                             f'off-grid goal {_fmt(goal)} leaves the costmap')
-    else:
-        if float(costmap.cost_at(*goal)) >= LETHAL:
+    elif float(costmap.cost_at(*goal)) >= LETHAL:
+        candidates = (_free_cells_near(costmap, goal, config.goal_relocation_radius)
+                      if config.goal_relocation_radius > 0.0 else np.empty((0, 2)))
+        if len(candidates) == 0:
             raise NoPathError(GOAL_IN_LETHAL, f'goal {_fmt(goal)} is in or too close to an obstacle')
+        exit_point = goal
+    else:
         candidates = np.array([goal])
         exit_point = goal
 
@@ -96,7 +107,8 @@ def plan_path(costmap: Costmap, start: tuple[float, float], goal: tuple[float, f
     points[-1] = target
     if config.shortcut:
         points = shortcut(costmap, points, config.shortcut_cost_slack)
-    return Plan(points, (float(target[0]), float(target[1])), clipped, f)
+    relocated = not clipped and (float(target[0]), float(target[1])) != goal
+    return Plan(points, (float(target[0]), float(target[1])), clipped, f, relocated)
 
 
 def boundary_exit(costmap: Costmap, start, goal, margin: float) -> tuple[float, float]:

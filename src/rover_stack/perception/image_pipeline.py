@@ -157,7 +157,12 @@ class ImageProcessingNode(Node):
                 self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
                 continue
             start = time.perf_counter()
-            self.process(frame, image)
+            try:
+                self.process(frame, image)
+            except Exception:
+                if not self.context.ok():   # shut down while processing: the publish had nowhere to go
+                    return
+                raise
             self.process_times.append(time.perf_counter() - start)
 
     def process(self, frame: Frame, image: np.ndarray) -> None:   # pragma: no cover - abstract

@@ -109,5 +109,10 @@ def run_rover_sim(course_name: str, seed: int, out: Path, timeout: float) -> tup
     stack_log = out / 'stack.log'
     warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
                 if '[WARN]' in line or '[ERROR]' in line or 'rover_runner' in line]
-    log = process.stdout[-2500:] + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-30:])
+    # The summary (outcome and legs) goes last: CI output keeps the tail of a long failure message.
+    cut = max(process.stdout.rfind('\nrover sim: SUCCESS'), process.stdout.rfind('\nrover sim: FAILED'))
+    cut = cut if cut >= 0 else len(process.stdout)
+    progress, summary = process.stdout[:cut], process.stdout[cut:]
+    log = (progress[-1500:] + '\n' + process.stderr[-1000:] + '\nstack.log:\n' + '\n'.join(warnings[-25:])
+           + '\n' + summary[-2000:])
     return process.returncode, json.loads((out / 'report.json').read_text()), log
