@@ -2,12 +2,16 @@
 
 For each resolution (640x480 and 1280x720) this measures, in one run:
 
-* bare:  frames/s of cv2.aruco.ArucoDetector.detectMarkers alone on grayscale synthetic images
-  (three 20 cm markers at 1.5 to 5 m, noise and blur), in this process;
+* bare:  frames/s of cv2.aruco.ArucoDetector.detectMarkers alone on grayscale images, in this process:
+  ``--images rendered`` (default) = frames rendered by the simulator (MuJoCo) while the rover drives at
+  post 1 of the urc_sprint course from 7.5 to 3 m (terrain, rocks, sky, the post's tag);
+  ``--images synthetic`` = drawn markers (three 20 cm markers at 1.5 to 5 m, noise and blur);
 * node:  the ``aruco_detector`` node in its own process (as on the rover), images and camera_info
   over DDS from this process:
-  - throughput: images published back to back for ``--seconds``; node fps = ``markers`` arrays
-    received per second (the node keeps only the newest frame, so this is what it sustains);
+  - throughput: frames offered for ``--seconds`` at the bare detector's rate, on a schedule; node fps =
+    ``markers`` arrays received per second (the node keeps only the newest frame, so this is what it
+    sustains). Publishing back to back instead would take a whole core of this 2-core machine away
+    from the node measured.
   - latency: one frame in flight (the next is sent when the ``markers`` array carrying the previous
     stamp arrives): image published -> detections received, monotonic clock of this process. It
     includes the DDS transport of the image, which on this machine's loopback-only Fast DDS profile
@@ -18,7 +22,10 @@ conversion, detection, pose, messages), which shows how much of the latency is t
 
 Targets: node rate >= 75 % of the bare rate; p99 latency <= 40 ms at 640x480.
 
-Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--seconds 5] [--json]
+The bench publishes the images already serialized (``image_cdr.encode_image``), as the simulator does.
+
+Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--seconds 5] [--images rendered]
+[--json]
 (``--json``: print one JSON line with the figures of ``measure`` instead of the table.)
 """
 from __future__ import annotations
@@ -42,7 +49,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from rover_interfaces.msg import MarkerDetectionArray
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.camera_driver_node import camera_info_msg
-from rover_stack.perception.image_pipeline import rgb_to_image
+from rover_stack.perception.image_cdr import encode_image
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
 from rover_stack.tf.listener import StaticTransformBroadcaster
@@ -52,7 +59,31 @@ RESOLUTIONS = ((640, 480), (1280, 720))
 OPTICAL = Transform.from_xyz_rpy((0.45, 0.0, 0.45), (-math.pi / 2, 0.0, -math.pi / 2))
 
 
+def rendered_images(camera: CameraModel, count: int = 8) -> list[np.ndarray]:
+    """Simulator frames at ``camera``'s size: the rover driving at urc_sprint's post 1 from 7.5 m."""
+    import dataclasses
+
+    from rover_stack.sim.course import load_course
+    from rover_stack.sim.engine import SimConfig, Simulator
+    from rover_stack.sim.sensors import ImageReading
+
+    course = dataclasses.replace(load_course('urc_sprint'), start_x=12.5, start_y=-5.3, start_yaw=0.05)
+    config = SimConfig()
+    config.camera.width, config.camera.height, config.camera.rate = camera.width, camera.height, 2.0
+    sim = Simulator(course, 'skid4', seed=0, config=config)
+    speed = 1.0 / sim.geometry.wheel_radius
+    out = []
+    try:
+        while len(out) < count:
+            sim.set_wheel_commands({joint: speed for joint in sim.wheel_joints})
+            out += [r.image for r in sim.step(10) if isinstance(r, ImageReading)]
+    finally:
+        sim.close()
+    return out[:count]
+
+
 def images(camera: CameraModel, count: int = 8) -> list[np.ndarray]:
+    """Synthetic frames: drawn markers on a textured background, noise and blur."""
     out = []
     for i in range(count):
         image = background(camera, seed=i)
@@ -80,7 +111,7 @@ def percentile(values, q):
     return float(np.percentile(np.asarray(values), q))
 
 
-def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # noqa: PLR0917
+def node_run(probe, executor, camera, frames, count, seconds, offered_fps, timeout=5.0):  # noqa: PLR0917
     """(sustained arrays/s with frames back to back, latencies in ms with one frame in flight, lost)."""
     arrays: dict[tuple[int, int], float] = {}
     sub = probe.create_subscription(MarkerDetectionArray, 'markers',
@@ -94,13 +125,11 @@ def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # n
             raise RuntimeError('aruco_detector did not come up')
         executor.spin_once(timeout_sec=0.05)
     latencies, lost = [], 0
-    messages = [rgb_to_image(f, None, 'camera_optical_frame') for f in frames]
     # warm-up: the first frames pay for discovery and allocation
     for i in range(count + 5):
         stamp = probe.get_clock().now().to_msg()
         key = (stamp.sec, stamp.nanosec)
-        msg = messages[i % len(messages)]
-        msg.header.stamp = stamp
+        msg = encode_image(stamp.sec, stamp.nanosec, 'camera_optical_frame', frames[i % len(frames)])
         if i == 5:
             start = time.monotonic()
         info_pub.publish(camera_info_msg(camera, stamp, 'camera_optical_frame'))
@@ -113,18 +142,22 @@ def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # n
             lost += 1
         elif i >= 5:
             latencies.append((arrays[key] - sent) * 1000.0)
-    elapsed = time.monotonic() - start
-    del elapsed   # one-in-flight rate is 1 / latency; the throughput comes from the back-to-back phase
-    sent = 0
+    # Throughput: frames offered at ``offered_fps`` (the bare detector's rate: the most the node could be
+    # asked to keep up with), on a schedule, sleeping in between: a publisher sending back to back would
+    # take a whole core of this 2-core machine away from the node it measures.
+    period = 1.0 / offered_fps
     start = time.monotonic()
+    sent = 0
     while time.monotonic() - start < seconds:
+        due = start + sent * period
+        if time.monotonic() < due:
+            executor.spin_once(timeout_sec=min(due - time.monotonic(), 0.05))
+            continue
         stamp = probe.get_clock().now().to_msg()
-        msg = messages[sent % len(messages)]
-        msg.header.stamp = stamp
+        msg = encode_image(stamp.sec, stamp.nanosec, 'camera_optical_frame', frames[sent % len(frames)])
         info_pub.publish(camera_info_msg(camera, stamp, 'camera_optical_frame'))
         image_pub.publish(msg)
         sent += 1
-        executor.spin_once(timeout_sec=0.0)
     settle = 0.5   # s at the start of the burst not counted
     counted = [t for t in arrays.values() if start + settle <= t <= start + seconds]
     throughput = len(counted) / (seconds - settle)
@@ -133,7 +166,7 @@ def node_run(probe, executor, camera, frames, count, seconds, timeout=5.0):  # n
     return throughput, latencies, lost
 
 
-def measure(frames: int = 300, seconds: float = 4.0) -> dict:
+def measure(frames: int = 300, seconds: float = 4.0, source: str = 'rendered') -> dict:
     """Per resolution: bare_fps, node_fps, latency p50/p99/max (ms, one frame in flight; None if every
     frame was lost), lost frames and the node's own work per frame (ms, from its diagnostics)."""
     env = os.environ.copy()
@@ -157,9 +190,9 @@ def measure(frames: int = 300, seconds: float = 4.0) -> dict:
     try:
         for width, height in RESOLUTIONS:
             camera = CameraModel.from_fov(width, height, 45.0)
-            pictures = images(camera)
+            pictures = rendered_images(camera) if source == 'rendered' else images(camera)
             bare = bare_rate(pictures, seconds)
-            rate, latencies, lost = node_run(probe, executor, camera, pictures, frames, seconds)
+            rate, latencies, lost = node_run(probe, executor, camera, pictures, frames, seconds, bare)
             deadline = time.monotonic() + 1.5   # the node's diagnostics (1 Hz): its processing time per frame
             while time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.05)
@@ -175,16 +208,18 @@ def measure(frames: int = 300, seconds: float = 4.0) -> dict:
         rclpy.try_shutdown()
         node_process.terminate()
         node_process.wait(timeout=10)
-    return {'resolutions': results}
+    return {'images': source, 'resolutions': results}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--frames', type=int, default=300, help='frames sent to the node per resolution')
     parser.add_argument('--seconds', type=float, default=4.0, help='duration of each bare measurement, s')
+    parser.add_argument('--images', choices=['rendered', 'synthetic'], default='rendered',
+                        help='simulator-rendered frames (default) or drawn markers')
     parser.add_argument('--json', action='store_true', help='print the figures as one JSON line')
     args = parser.parse_args()
-    figures = measure(args.frames, args.seconds)
+    figures = measure(args.frames, args.seconds, args.images)
     if args.json:
         print(json.dumps(figures))
         return 0

@@ -2,10 +2,11 @@
 the latest frame and processes it on a worker thread.
 
 ``ImageProcessingNode`` subscribes to ``camera/image_raw`` and ``camera/camera_info`` (image QoS). The
-image callback only stores: it pairs the image with the newest calibration and the camera -> base
-transform and puts it in a ``LatestFrame``; a worker thread takes the newest frame and calls
-``process``. Frames overwritten before the worker took them are counted as dropped and reported on
-``diagnostics`` with the received/processed counts and the processing time.
+image callback only stores: it reads the serialized image in place (``image_cdr``: no Python message is
+built, so frames that are rate-limited or overwritten cost next to nothing), pairs it with the newest
+calibration and the camera -> base transform and puts it in a ``LatestFrame``; a worker thread takes the
+newest frame and calls ``process``. Frames overwritten before the worker took them are counted as
+dropped and reported on ``diagnostics`` with the received/processed counts and the processing time.
 """
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
 
 from rover_stack.common.qos import command_qos, image_qos
+from rover_stack.perception.image_cdr import ImageView, decode_image
 from rover_stack.perception.latest_frame import LatestFrame
 from rover_stack.perception.pose import CalibrationError, CameraModel
 from rover_stack.tf import listener as tf_listener
@@ -29,7 +33,7 @@ from rover_stack.tf.transform import Transform
 _CHANNELS = {'rgb8': 3, 'bgr8': 3, 'mono8': 1}
 
 
-def image_to_rgb(msg: Image) -> np.ndarray:
+def image_to_rgb(msg: Image | ImageView) -> np.ndarray:
     """H x W x 3 uint8 RGB (or H x W for mono8) view of an Image; ValueError for what cannot be read."""
     channels = _CHANNELS.get(msg.encoding)
     if channels is None:
@@ -62,10 +66,15 @@ def rgb_to_image(array: np.ndarray, stamp, frame_id: str) -> Image:
 class Frame:
     """One image ready for processing."""
 
-    msg: Image
+    msg: ImageView                       # the serialized image, read in place
     camera: CameraModel
     base_from_camera: Transform | None   # T_base_camera, None when tf has no path yet
     received: float                      # time.monotonic() at the callback
+
+    @property
+    def header(self) -> Header:
+        """The image's header, for the messages made from it."""
+        return Header(stamp=Time(sec=self.msg.sec, nanosec=self.msg.nanosec), frame_id=self.msg.frame_id)
 
 
 class ImageProcessingNode(Node):
@@ -85,7 +94,7 @@ class ImageProcessingNode(Node):
         self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0, 'rate_limited': 0}
         self.process_times: deque[float] = deque(maxlen=200)   # s per processed frame
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info, image_qos())
-        self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos())
+        self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos(), raw=True)
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._work, name=f'{name}_worker', daemon=True)
@@ -115,9 +124,15 @@ class ImageProcessingNode(Node):
         except CalibrationError as error:
             self.get_logger().error(f'ignoring camera_info: {error}', throttle_duration_sec=5.0)
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, serialized: bytes) -> None:
+        try:
+            msg = decode_image(serialized)
+        except ValueError as error:
+            self.skipped['bad_image'] += 1
+            self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
+            return
         if self._min_period:
-            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            stamp = msg.stamp
             if 0.0 <= stamp - self._last_stamp < self._min_period - 1e-3:   # stamps going back: a restart
                 self.skipped['rate_limited'] += 1
                 return
@@ -135,11 +150,11 @@ class ImageProcessingNode(Node):
                 self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
                 return
         try:
-            base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.header.frame_id)
+            base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.frame_id)
         except TransformLookupError as error:
             base_from_camera = None
             self.skipped['no_transform'] += 1
-            self.get_logger().warning(f'no transform {msg.header.frame_id} -> {self.base_frame}: {error}',
+            self.get_logger().warning(f'no transform {msg.frame_id} -> {self.base_frame}: {error}',
                                       throttle_duration_sec=5.0)
         self.frames.put(Frame(msg, camera, base_from_camera, time.monotonic()))
 

@@ -119,7 +119,7 @@ class ArucoDetectorNode(ImageProcessingNode):
 
     def _process(self, frame: Frame, image: np.ndarray) -> None:
         observations = self.detector.detect(image, frame.camera)
-        header = frame.msg.header
+        header = frame.header
         out = MarkerDetectionArray()
         out.header = header
         seen: dict[int, np.ndarray] = {}

@@ -118,13 +118,13 @@ class ObjectDetectorNode(ImageProcessingNode):
             self.tracker.update({obj.label: None for obj in found})
             confirmed = {obj.label: self.tracker.confirmed(obj.label) for obj in found}
         out = MarkerDetectionArray()
-        out.header = frame.msg.header
+        out.header = header = frame.header
         for obj in found:
             in_camera = Transform(obj.position_camera)
             det = MarkerDetection(kind=MarkerDetection.KIND_OBJECT, id=-1, label=obj.label, size=obj.size,
                                   reprojection_error=float('nan'), confidence=obj.confidence,
                                   confirmed=confirmed[obj.label])
-            det.header = frame.msg.header
+            det.header = header
             det.pose_camera = pose_msg(in_camera)
             if frame.base_from_camera is not None:
                 in_base = frame.base_from_camera @ in_camera

@@ -29,6 +29,7 @@ from rover_interfaces.msg import StatusLight
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
+from rover_stack.perception.image_cdr import encode_image
 from rover_stack.sim.engine import EngineConfig, GnssFix, SimConfig, Simulator
 from rover_stack.sim.sensors import (
     BatteryConfig,
@@ -347,13 +348,11 @@ class SimulatorNode(Node):
         return info
 
     def _publish_image(self, r: ImageReading) -> None:
-        height, width = r.image.shape[:2]
-        msg = Image(height=height, width=width, encoding='rgb8', is_bigendian=0, step=width * 3)
-        msg.data = r.image.tobytes()
-        msg.header.stamp, msg.header.frame_id = _stamp(r.stamp), 'camera_optical_frame'
+        stamp = _stamp(r.stamp)
+        # Serialized in place (image_cdr): rclpy's own conversion of a 640x480 frame costs ~2 ms.
+        self._image_pub.publish(encode_image(stamp.sec, stamp.nanosec, 'camera_optical_frame', r.image))
         info = self._info_template
-        info.header.stamp = msg.header.stamp
-        self._image_pub.publish(msg)
+        info.header.stamp = stamp
         self._info_pub.publish(info)
 
     def _publish_truth(self) -> None:
