@@ -131,8 +131,9 @@ def test_disconnect_while_driving_engages_lock(rig):
     assert got['cmd'][-1].twist.linear.x == 0.0
 
 
-def test_camera_is_subscribed_only_while_a_page_is_connected(ros_context):
+def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_context):
     import numpy as np
+    from nav_msgs.msg import Odometry
     from sensor_msgs.msg import Image
 
     from rover_stack.base_station.bridge_node import WebBridge
@@ -144,15 +145,19 @@ def test_camera_is_subscribed_only_while_a_page_is_connected(ros_context):
         rclpy.parameter.Parameter('camera_rate', value=5.0)])
     probe = rclpy.create_node('web_bridge_camera_probe', context=ros_context)
     image_pub = probe.create_publisher(Image, 'camera/image_raw', image_qos())
+    odometry_pubs = [probe.create_publisher(Odometry, topic, 10) for topic in ('odom', 'odometry/filtered')]
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(bridge)
     executor.add_node(probe)
+
+    def subscribers():
+        return [pub.get_subscription_count() for pub in (image_pub, *odometry_pubs)]
     try:
         executor.spin_once(timeout_sec=0.5)
-        assert image_pub.get_subscription_count() == 0            # nobody watches: no image traffic
+        assert subscribers() == [0, 0, 0]             # nobody watches: no image or 50 Hz odometry traffic
         with websockets_sync.connect(f'ws://127.0.0.1:{bridge.port}/ws', open_timeout=5) as ws:
             ws.send(json.dumps({'type': 'hello', 'token': ''}))
-            spin_until(executor, lambda: image_pub.get_subscription_count() == 1, 5.0, 'camera subscription')
+            spin_until(executor, lambda: subscribers() == [1, 1, 1], 5.0, 'camera and odometry subscriptions')
             image = np.full((48, 64, 3), 120, np.uint8)
             stamp = probe.get_clock().now().to_msg()
 
@@ -160,7 +165,7 @@ def test_camera_is_subscribed_only_while_a_page_is_connected(ros_context):
                 image_pub.publish(rgb_to_image(image, stamp, 'camera_optical_frame'))
                 return bridge.camera_frame() is not None
             spin_until(executor, published_frame, 5.0, 'a JPEG frame for the page')
-        spin_until(executor, lambda: image_pub.get_subscription_count() == 0, 5.0, 'camera unsubscribed')
+        spin_until(executor, lambda: subscribers() == [0, 0, 0], 5.0, 'camera and odometry unsubscribed')
         assert bridge.camera_frame() is None
     finally:
         executor.shutdown()

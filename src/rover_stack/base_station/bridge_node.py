@@ -81,7 +81,8 @@ class WebBridge(Node):
     Subscribes: ``odom``, ``odometry/filtered`` (nav_msgs/Odometry), ``gnss/fix``, ``datum``
       (sensor_msgs/NavSatFix), ``battery`` (sensor_msgs/BatteryState), ``active_source`` (std_msgs/String),
       ``status_light`` (StatusLight), ``mission/status`` (MissionStatus), ``estop_state`` (std_msgs/Bool),
-      ``camera/image_raw`` (sensor_msgs/Image; only while a page is connected), ``plan`` (nav_msgs/Path).
+      ``camera/image_raw`` (sensor_msgs/Image), ``plan`` (nav_msgs/Path). Odometry and camera only while
+      a page is connected.
     Calls: ``reset_estop`` and ``mission/{pause,resume,skip_leg,abort_and_return}`` (std_srvs/Trigger),
       action ``execute_mission`` (start by mission name, cancel).
     Parameters: see BridgeParams (host, port, token, heartbeat_timeout s, rates Hz, limits).
@@ -105,9 +106,6 @@ class WebBridge(Node):
         self._cmd_pub = self.create_publisher(TwistStamped, 'base_station/cmd_vel', command_qos())
         self._lock_pub = self.create_publisher(Bool, 'base_station/lock', latched_qos())
         self._estop_pub = self.create_publisher(Bool, 'estop', latched_qos())
-        self.create_subscription(Odometry, 'odom', lambda m: self._store('odom', m), command_qos())
-        self.create_subscription(Odometry, 'odometry/filtered', lambda m: self._store('filtered', m),
-                                 sensor_qos(depth=10))
         self.create_subscription(NavSatFix, 'gnss/fix', lambda m: self._store('fix', m), sensor_qos())
         self.create_subscription(NavSatFix, 'datum', self._on_datum, latched_qos())
         self.create_subscription(BatteryState, 'battery', lambda m: self._store('battery', m), sensor_qos())
@@ -119,7 +117,10 @@ class WebBridge(Node):
                                  latched_qos())
         self.create_subscription(Bool, 'estop_state', lambda m: self._store('estop', m.data), latched_qos())
         self.create_subscription(PathMsg, 'plan', self._on_plan, command_qos(depth=1))
-        self._camera_sub = None        # subscribed only while a page is connected (images are big)
+        # Subscribed only while a page is connected: the camera (images are big) and the two 50 Hz
+        # odometry streams (nobody to show them to otherwise; they are back within 20 ms of a connect).
+        self._camera_sub = None
+        self._odometry_subs: list = []
         self._reset_client = self.create_client(Trigger, 'reset_estop')
         self._mission_clients = {a: self.create_client(Trigger, s) for a, s in MISSION_SERVICES.items()}
         self._mission_action = ActionClient(self, ExecuteMission, 'execute_mission')
@@ -266,7 +267,7 @@ class WebBridge(Node):
         with self._lock:
             out = self.core.step(time.monotonic())
             pages = len(self.core.sessions)
-        self._follow_camera(pages > 0)
+        self._follow_pages(pages > 0)
         if out.command is not None:
             self._cmd_pub.publish(base_link_twist(self.get_clock().now().to_msg(), *out.command))
         self._step_count += 1
@@ -277,8 +278,17 @@ class WebBridge(Node):
             self._lock_sent = out.lock
             self._lock_pub.publish(Bool(data=out.lock))
 
-    def _follow_camera(self, wanted: bool) -> None:
-        """Subscribe to camera/image_raw while pages are connected, and only then."""
+    def _follow_pages(self, wanted: bool) -> None:
+        """Subscribe to the page-only streams (odometry, camera) while pages are connected, and only then."""
+        if wanted and not self._odometry_subs:
+            self._odometry_subs = [
+                self.create_subscription(Odometry, 'odom', lambda m: self._store('odom', m), command_qos()),
+                self.create_subscription(Odometry, 'odometry/filtered', lambda m: self._store('filtered', m),
+                                         sensor_qos(depth=10))]
+        elif not wanted and self._odometry_subs:
+            for sub in self._odometry_subs:
+                self.destroy_subscription(sub)
+            self._odometry_subs = []
         wanted = wanted and self.params.camera_rate > 0
         if wanted and self._camera_sub is None:
             self._camera_sub = self.create_subscription(Image, 'camera/image_raw', self._on_image,
