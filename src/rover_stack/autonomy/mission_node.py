@@ -195,6 +195,7 @@ class MissionExecutive(Node):
         self._nav_sent: tuple[NavGoal, float] | None = None       # awaiting acceptance: (goal, wall s)
         self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
         self._nav_command: NavGoal | None = None  # the goal last sent, to send again to a restarted server
+        self._servers_checked_at = -float('inf')   # time.monotonic() of the last restarted-server check
         self._nav_servers: set[tuple] = set()     # navigate_to_goal status publishers when it was accepted
         self._last_status = None
         self._last_light = None
@@ -562,7 +563,10 @@ class MissionExecutive(Node):
         handle = self._nav_handle
         if handle is None or handle.status not in _TERMINAL_GOAL_STATES:
             self._nav_ended_at = None
-            restarted = handle is not None and bool(self._navigator_servers() - self._nav_servers)
+            if handle is None or now - self._servers_checked_at < 1.0:   # a graph query: once a second
+                return
+            self._servers_checked_at = now
+            restarted = bool(self._navigator_servers() - self._nav_servers)
             if restarted and self._nav_command is not None:
                 # A navigator that did not exist at the acceptance: the one running our goal was restarted
                 # (killed and respawned), and the goal died with it.
