@@ -119,3 +119,13 @@ def test_gazebo_profile_defaults_spawn_the_rover_at_the_world_start():
         text = args[f'spawn_{axis}']
         assert '.' in text, f'spawn_{axis} default {text!r} must be written as a float (a double parameter)'
         assert float(text) == pytest.approx(getattr(spawn, axis), abs=1e-3)
+
+
+def test_the_sim_camera_rate_argument_defaults_to_the_contract_rate():
+    """camera_rate overrides config/simulator.yaml; by default both are the hardware contract's rate."""
+    root = NODE_SETS.parents[1]
+    contract = yaml.safe_load((root / 'config' / 'hardware_interface.yaml').read_text())
+    simulator = yaml.safe_load((root / 'config' / 'simulator.yaml').read_text())
+    sim_rate = next(iter(simulator.values()))['ros__parameters']['camera']['rate']
+    default = float(PROFILES['sim'].args['camera_rate'].default)
+    assert default == sim_rate == float(contract['topics']['camera/image_raw']['rate_hz'])
