@@ -165,3 +165,26 @@ def test_node_refuses_bad_parameters_by_name(name, ros_context, monkeypatch, cas
         assert parameter in str(refused.value), (name, parameter, kind, str(refused.value))
         started += 1
     CASES_RUN[name] = (checked, started)
+
+
+def test_an_integer_for_a_float_parameter_means_that_number(ros_context):
+    """'-p camera.rate:=10' or a launch argument '10' arrive as integers; a float parameter takes them
+    as 10.0 (rclpy alone refuses them), still range-checked; other wrong types are still refused."""
+    @dataclasses.dataclass
+    class Rates:
+        rate: float = params_module.param(15.0, 'a rate', unit='Hz', low=0.0, high=60.0, read_only=True)
+        count: int = params_module.param(3, 'a count', low=0, high=10)
+
+    def declared(**overrides):
+        node = Node('int_for_float', context=ros_context,
+                    parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
+        try:
+            return params_module.declare_params(node, Rates), node.get_parameter('rate').value
+        finally:
+            node.destroy_node()
+
+    values, stored = declared(rate=10)
+    assert values.rate == 10.0 and isinstance(values.rate, float) and stored == 10.0 and isinstance(stored, float)
+    for bad in ({'rate': 61}, {'rate': True}, {'rate': 'fast'}, {'count': 2.5}):
+        with pytest.raises(ValueError, match='parameter'):
+            declared(**bad)

@@ -86,9 +86,21 @@ def declare_params(node, cls, prefix: str = ''):
         meta = spec(field)
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         name = prefix + field.name
+        descriptor = _descriptor(field, meta)
         try:
-            value = node.declare_parameter(name, default, _descriptor(field, meta)).value
-        except (InvalidParameterValueException, InvalidParameterTypeException) as error:
+            value = node.declare_parameter(name, default, descriptor).value
+        except InvalidParameterTypeException as error:
+            # '-p rate:=10' (or a launch argument '10') arrives as an integer; for a float parameter
+            # that means 10.0, where rclpy alone refuses it.
+            override = getattr(node, '_parameter_overrides', {}).get(name)
+            number = None if override is None else override.value
+            if not (isinstance(default, float) and isinstance(number, int) and not isinstance(number, bool)):
+                raise ValueError(f'{node.get_name()}: parameter {name} refused: {error}') from None
+            try:
+                value = node.declare_parameter(name, float(number), descriptor, ignore_override=True).value
+            except InvalidParameterValueException as error:
+                raise ValueError(f'{node.get_name()}: parameter {name} refused: {error}') from None
+        except InvalidParameterValueException as error:
             raise ValueError(f'{node.get_name()}: parameter {name} refused: {error}') from None
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
