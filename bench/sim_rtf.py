@@ -114,7 +114,8 @@ def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, wi
     config = ROOT / 'config'
     if with_stack:
         args = {'use_sim_time': 'true', 'robot_config': robot, 'course': course_name,
-                'real_time_factor': '0.0', 'web_port': '0', 'autonomy': 'true', 'camera_rate': f'{camera_rate:g}'}
+                'real_time_factor': '0.0', 'web_port': '0', 'autonomy': 'true',
+                'camera_rate': f'{camera_rate:g}'}
         command = [sys.executable, '-m', 'rover_stack.bringup.runner', 'sim']
         for key, value in args.items():
             command += ['--arg', f'{key}:={value}']
