@@ -321,15 +321,13 @@ class NavigatorNode(Node):
         goal.distance = math.hypot(target[0] - x, target[1] - y)
         self._feedback(goal, costmap.frame_id, pose, target)
         plan = goal.plan
-        if plan is not None and plan.relocated:   # the goal is in an obstacle's margin: judge at its stand-in
-            if goal.checker.check(pose, (plan.target[0], plan.target[1], target[2])):
-                moved = math.dist(plan.target, target[:2])
-                self._finish(Result.SUCCEEDED,
-                             f'reached the free point {moved:.2f} m from the goal, which is too close to an '
-                             f'obstacle ({goal.distance:.2f} m from the goal)')
-                return
-        elif goal.checker.check(pose, target):
-            self._finish(Result.SUCCEEDED, f'reached the goal ({goal.distance:.2f} m from it)')
+        relocated = plan is not None and plan.relocated   # goal in an obstacle margin: judge at the stand-in
+        aim = (plan.target[0], plan.target[1], target[2]) if relocated else target
+        if goal.checker.check(pose, aim):
+            self._finish(Result.SUCCEEDED, (
+                f'reached the free point {math.dist(aim[:2], target[:2]):.2f} m from the goal, which is too '
+                f'close to an obstacle ({goal.distance:.2f} m from the goal)') if relocated
+                else f'reached the goal ({goal.distance:.2f} m from it)')
             return
         if goal.checker.xy_reached:   # heading phase: turn in place
             error = wrap_angle(target[2] - yaw)

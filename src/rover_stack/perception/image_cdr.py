@@ -98,12 +98,18 @@ def decode_image(buffer: bytes | memoryview) -> ImageView:
     return ImageView(sec, nanosec, frame_id, height, width, encoding, is_bigendian, step, data.toreadonly())
 
 
-def _string(value: str, offset: int) -> tuple[bytes, int]:
-    """A CDR string starting at ``offset`` (already 4-aligned): its bytes and the offset after it."""
+def _append_string(body: bytearray, value: str) -> None:
+    """Append a CDR string (4-aligned length, bytes, NUL) to ``body``."""
     if '\x00' in value:
         raise ValueError(f'a ROS string cannot contain NUL: {value!r}')
     raw = value.encode('utf-8') + b'\x00'
-    return struct.pack('<I', len(raw)) + raw, offset + 4 + len(raw)
+    _align(body)
+    body += struct.pack('<I', len(raw)) + raw
+
+
+def _align(body: bytearray) -> None:
+    """Pad ``body`` (counted from after the encapsulation header) to a multiple of 4 bytes."""
+    body += b'\x00' * (-len(body) % 4)
 
 
 def encode_image(sec: int, nanosec: int, frame_id: str, array: np.ndarray) -> bytes:
@@ -113,18 +119,13 @@ def encode_image(sec: int, nanosec: int, frame_id: str, array: np.ndarray) -> by
     if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
         raise ValueError(f'expected an H x W or H x W x 3 uint8 array, got {array.dtype} {array.shape}')
     height, width = array.shape[:2]
-    encoding = 'mono8' if array.ndim == 2 else 'rgb8'
-    parts = [b'\x00\x01\x00\x00', struct.pack('<iI', sec, nanosec)]
-    frame, offset = _string(frame_id, 8)
-    parts.append(frame)
-    pad = (-offset) % 4
-    parts.append(b'\x00' * pad + struct.pack('<II', height, width))
-    offset += pad + 8
-    enc, offset = _string(encoding, offset)
-    parts.append(enc + b'\x00')        # is_bigendian = 0
-    offset += 1
-    pad = (-offset) % 4
-    step = width * (1 if array.ndim == 2 else 3)
-    parts.append(b'\x00' * pad + struct.pack('<II', step, array.nbytes))
-    parts.append(array.tobytes())
-    return b''.join(parts)
+    mono = array.ndim == 2
+    body = bytearray(struct.pack('<iI', sec, nanosec))
+    _append_string(body, frame_id)
+    _align(body)
+    body += struct.pack('<II', height, width)
+    _append_string(body, 'mono8' if mono else 'rgb8')
+    body += b'\x00'                    # is_bigendian = 0
+    _align(body)
+    body += struct.pack('<II', width * (1 if mono else 3), array.nbytes)
+    return b'\x00\x01\x00\x00' + bytes(body) + array.tobytes()
