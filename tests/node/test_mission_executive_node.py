@@ -346,6 +346,6 @@ def test_the_same_mission_sent_again_takes_over_the_run(setup):
     assert not future.result().accepted                      # a different mission is refused while running
     t.world.mode = 'succeed'
     assert t.call('pause').success and t.call('resume').success   # the held goal ends, the new one succeeds
-    response = t.result()
+    response = t.result(timeout=40.0)    # a few s here; over 20 s once, while a `make sim` ran alongside
     assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.message
     assert len(t.goals()) >= 3 and t.goals()[0][:2] == pytest.approx(WP1, abs=0.01)
