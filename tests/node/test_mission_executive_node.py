@@ -11,6 +11,7 @@ from action_msgs.msg import GoalStatus
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.duration import Duration
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
@@ -27,6 +28,7 @@ from rover_stack.testing.waiting import spin_until
 DATUM = (38.4064, -110.7919)
 PLANE = LocalTangentPlane(*DATUM)
 WP1, WP2, POST = (10.0, 0.0), (10.0, 10.0), (20.0, 12.0)   # map m; the post's true position
+TURN_RATE, DETECTION_DELAY = 2.0, 0.5    # rad/s and s, mode 'turning': 1 rad between image and newest pose
 
 
 def _ll(xy):
@@ -58,6 +60,7 @@ class FakeWorld:
         self.active = 0
         self.closing = False
         self.pose = [0.0, 0.0]
+        self.moved_at = -math.inf      # time.monotonic() of the last teleport
         self.lock = threading.Lock()
         group = ReentrantCallbackGroup()
         self.unanswered = 0       # goal requests left unanswered in mode 'lose_first' (a lost DDS reply)
@@ -105,22 +108,42 @@ class FakeWorld:
         time.sleep(0.05)
         with self.lock:
             self.pose = [goal.x, goal.y]
+            self.moved_at = time.monotonic()
+        if self.mode == 'turning':      # stay long enough for a delayed image to be taken here
+            deadline = time.monotonic() + DETECTION_DELAY + 0.5
+            while time.monotonic() < deadline and not handle.is_cancel_requested and not self.closing:
+                time.sleep(0.02)
         handle.succeed()
         return NavigateToGoal.Result(error_code=NavigateToGoal.Result.SUCCEEDED)
+
+    def _yaw(self, t):
+        """The fake rover's heading (rad) at time t (s): 0, or turning in place in mode 'turning'."""
+        return math.remainder(TURN_RATE * t, math.tau) if self.mode == 'turning' else 0.0
 
     def _publish(self):
         with self.lock:
             x, y = self.pose
+            still_for = time.monotonic() - self.moved_at
+        now = self.node.get_clock().now()
+        yaw = self._yaw(now.nanoseconds * 1e-9)
         odom = Odometry()
         odom.header.frame_id = 'map'
-        odom.header.stamp = self.node.get_clock().now().to_msg()
+        odom.header.stamp = now.to_msg()
         odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
-        odom.pose.pose.orientation.w = 1.0
+        odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
         self.odom_pub.publish(odom)
-        if math.dist((x, y), POST) < 6.0:          # the camera sees the post (rover yaw 0)
+        # In mode 'turning' the image was taken DETECTION_DELAY s ago, at that moment's heading (and
+        # stamped so; not across a teleport); otherwise unstamped, at the current heading.
+        if math.dist((x, y), POST) < 6.0 and (self.mode != 'turning' or still_for > DETECTION_DELAY + 0.1):
+            taken = now - Duration(seconds=DETECTION_DELAY) if self.mode == 'turning' else None
+            seen_yaw = self._yaw(taken.nanoseconds * 1e-9) if taken is not None else yaw
+            dx, dy = POST[0] - x, POST[1] - y
+            c, s = math.cos(seen_yaw), math.sin(seen_yaw)
             detection = MarkerDetection(kind=MarkerDetection.KIND_ARUCO, id=7, confirmed=True,
                                         base_frame='base_link')
-            detection.pose_base.position.x, detection.pose_base.position.y = POST[0] - x, POST[1] - y
+            if taken is not None:
+                detection.header.stamp = taken.to_msg()
+            detection.pose_base.position.x, detection.pose_base.position.y = c * dx + s * dy, -s * dx + c * dy
             self.markers_pub.publish(MarkerDetectionArray(detections=[detection]))
 
 
@@ -216,6 +239,20 @@ def test_mission_succeeds_with_feedback_light_and_progress(setup):
     t.wait(lambda: t.state() == MissionStatus.SUCCEEDED, 'status SUCCEEDED')
     saved = persistence.load(t.tmp_path / 'progress.json')
     assert not saved.running and saved.next_leg == 3
+
+
+@pytest.mark.parametrize('setup', ['turning'], indirect=True)
+def test_detections_are_placed_with_the_pose_at_their_image_stamp(setup):
+    # The rover turns at 2 rad/s and each detection is 0.5 s old: placed with the newest pose, the post
+    # would land about 2 m from where it is (1 rad at 2.2 m) and the approach goal with it.
+    t = setup
+    t.send()
+    response = t.result()
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.message
+    approach = [g[:2] for g in t.goals() if g[2] < 1.0]         # approach goals: tolerance 0.3 m
+    assert approach
+    for goal in approach:          # each one approach_standoff (1 m, the default) short of the post
+        assert math.dist(goal, POST) == pytest.approx(1.0, abs=0.15), f'approach goal {goal}'
 
 
 @pytest.mark.parametrize('setup', ['hold'], indirect=True)

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from rover_stack.localization.map_odom import IDENTITY, MapOdomSlew, OdomHistory, Pose2D
+from rover_stack.localization.map_odom import IDENTITY, MapOdomSlew, Pose2D, PoseHistory
 
 
 def close(a: Pose2D, b: Pose2D, tol=1e-9):
@@ -18,8 +18,8 @@ def test_compose_and_inverse():
     assert close(Pose2D(0.0, 0.0, math.pi / 2).compose(Pose2D(1.0, 0.0, 0.0)), Pose2D(0.0, 1.0, math.pi / 2))
 
 
-def test_odom_history_interpolates_and_refuses_old_or_far_stamps():
-    history = OdomHistory()
+def test_pose_history_interpolates_and_refuses_old_or_far_stamps():
+    history = PoseHistory()
     assert history.at(1.0) is None
     assert history.add(1.0, Pose2D(0.0, 0.0, 3.0))
     assert history.add(2.0, Pose2D(2.0, 0.0, -3.0))          # yaw crosses +-pi

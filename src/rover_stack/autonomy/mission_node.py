@@ -39,9 +39,13 @@ from rover_stack.autonomy.status_light import light_for
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.geo.enu import LocalTangentPlane
+from rover_stack.localization.map_odom import Pose2D, PoseHistory
 
 NODE_NAME = 'mission_executive'
+POSE_HISTORY_S = 5.0         # s of map poses kept to place detections at their image's stamp
+POSE_EXTRAPOLATION_S = 0.25  # s a detection may be newer than the newest pose (odometry at 50 Hz)
 
 _RUNNING = (State.NAVIGATE, State.SEARCH, State.APPROACH, State.ARRIVED, State.NEXT_LEG)
 STATUS_STATE = {
@@ -183,6 +187,7 @@ class MissionExecutive(Node):
         self._lock = threading.RLock()
         self._run: Run | None = None
         self._pose: tuple[float, float, float] | None = None
+        self._pose_history = PoseHistory(horizon=POSE_HISTORY_S)   # map -> base_link by stamp
         self._datum: NavSatFix | None = None
         self._active_source = ''
         self._teleop_active = ''
@@ -195,6 +200,7 @@ class MissionExecutive(Node):
         self._nav_sent: tuple[NavGoal, float] | None = None       # awaiting acceptance: (goal, wall s)
         self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
         self._nav_command: NavGoal | None = None  # the goal last sent, to send again to a restarted server
+        self._server_wait_since: float | None = None   # time.monotonic() since the server is not seen
         self._servers_checked_at = -float('inf')   # time.monotonic() of the last restarted-server check
         self._nav_servers: set[tuple] = set()     # navigate_to_goal status publishers when it was accepted
         self._last_status = None
@@ -230,6 +236,7 @@ class MissionExecutive(Node):
             return
         q = msg.pose.pose.orientation
         self._pose = (msg.pose.pose.position.x, msg.pose.pose.position.y, yaw_of(q.x, q.y, q.z, q.w))
+        self._pose_history.add(stamp_seconds(msg.header.stamp), Pose2D(*self._pose))
 
     def _on_detections(self, msg: MarkerDetectionArray) -> None:
         self._detections.extend(d for d in msg.detections if d.confirmed)
@@ -470,10 +477,27 @@ class MissionExecutive(Node):
             self._send_pending_nav()
             self._publish()
 
+    def _pose_at(self, stamp) -> tuple[float, float, float] | None:
+        """The rover's map pose when a detection's image was taken (not the newest pose: during a turn
+        the difference moves a target 5 m away by metres). An unstamped detection gets the newest pose;
+        one stamped outside the pose history (or before any pose) gets None."""
+        t = stamp_seconds(stamp)
+        if t == 0.0:
+            return self._pose
+        pose = self._pose_history.at(t, tolerance=POSE_EXTRAPOLATION_S)
+        if pose is None:
+            latest = self._pose_history.latest
+            age = 'no pose yet' if latest is None else f'{latest[0] - t:+.2f} s older than the newest pose'
+            self.get_logger().warning(f'detection stamped {t:.3f} s ({age}): no pose for it, ignored',
+                                      throttle_duration_sec=5.0)
+            return None
+        return (pose.x, pose.y, pose.yaw)
+
     def _feed_detections(self, run: Run, now: float) -> None:
-        ex, pose = run.executive, self._pose
+        ex = run.executive
         while self._detections:
             msg = self._detections.popleft()
+            pose = self._pose_at(msg.header.stamp)
             if pose is None:
                 continue
             if isinstance(msg, GateDetection):
@@ -528,9 +552,19 @@ class MissionExecutive(Node):
         command = self._pending_nav
         if command is None:
             return
+        now = time.monotonic()
         if not self._nav.server_is_ready():
-            self.get_logger().warning('waiting for the navigate_to_goal server', throttle_duration_sec=5.0)
-            return
+            if self._server_wait_since is None:
+                self._server_wait_since = now
+            if now - self._server_wait_since <= self.params.nav_response_timeout:
+                self.get_logger().warning('waiting for the navigate_to_goal server',
+                                          throttle_duration_sec=5.0)
+                return
+            # The graph can report a running server as gone (seen with a server busy answering another
+            # request): send anyway; an unanswered goal is sent again after nav_response_timeout.
+            self.get_logger().warning('navigate_to_goal server not seen in the graph: sending the goal '
+                                      'anyway', throttle_duration_sec=5.0)
+        self._server_wait_since = None
         self._pending_nav = None
         goal = NavigateToGoal.Goal(use_heading=command.yaw is not None, tolerance=float(command.tolerance))
         goal.goal.header.frame_id = self.params.map_frame
@@ -566,7 +600,13 @@ class MissionExecutive(Node):
             if handle is None or now - self._servers_checked_at < 1.0:   # a graph query: once a second
                 return
             self._servers_checked_at = now
-            restarted = bool(self._navigator_servers() - self._nav_servers)
+            servers = self._navigator_servers()
+            if not self._nav_servers:
+                # The accepting server's status publisher was not discovered yet at the acceptance (the
+                # graph lags the action's services): take the set now. A respawn takes longer than this.
+                self._nav_servers = servers
+                return
+            restarted = bool(servers - self._nav_servers)
             if restarted and self._nav_command is not None:
                 # A navigator that did not exist at the acceptance: the one running our goal was restarted
                 # (killed and respawned), and the goal died with it.

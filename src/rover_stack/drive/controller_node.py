@@ -18,6 +18,7 @@ from std_srvs.srv import Trigger
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.description.geometry import GeometryError, load_geometry
 from rover_stack.drive.controller_core import (
     ControllerConfig,
@@ -142,10 +143,6 @@ def controller_config(p: DriveParams) -> ControllerConfig:
         steering_tolerance=p.steering_tolerance, feedback_timeout=p.feedback_timeout)
 
 
-def _seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
 class DriveController(Node):
     """Turns the arbitrated body twist into wheel speeds (and corner steering angles) for the hardware.
 
@@ -221,7 +218,7 @@ class DriveController(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_cmd_stamped(self, msg: TwistStamped) -> None:
-        stamp = _seconds(msg.header.stamp)
+        stamp = stamp_seconds(msg.header.stamp)
         self._take(msg.twist.linear.x, msg.twist.angular.z, stamp if stamp > 0.0 else None,
                    msg.header.frame_id)
 
@@ -240,7 +237,7 @@ class DriveController(Node):
             self.get_logger().warning(f'ignoring joint_states: {parsed}', throttle_duration_sec=5.0)
             return
         now = self._now()
-        stamp = _seconds(msg.header.stamp)
+        stamp = stamp_seconds(msg.header.stamp)
         self._feedback.append((parsed, stamp if stamp > 0.0 else now, now))
 
     def _on_reset_estop(self, _request, response):

@@ -17,6 +17,7 @@ from rover_interfaces.srv import FromLL, ToLL
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.description.geometry import GeometryError, load_geometry
 from rover_stack.drive.controller_node import resolve_robot_config
 from rover_stack.localization.datum import (
@@ -31,7 +32,7 @@ from rover_stack.localization.datum import (
     make_datum,
 )
 from rover_stack.localization.ekf import SENSORS, EkfConfig, Localizer
-from rover_stack.localization.map_odom import MapOdomSlew, OdomHistory, Pose2D
+from rover_stack.localization.map_odom import MapOdomSlew, Pose2D, PoseHistory
 from rover_stack.localization.models import BIAS, YAW, V, W, X, Y
 from rover_stack.tf.listener import TransformBroadcaster
 from rover_stack.tf.transform import Transform, quaternion_from_rpy, rpy_from_quaternion
@@ -134,10 +135,6 @@ def ekf_config(p: LocalizationParams, lever_arm) -> EkfConfig:
     return EkfConfig(lever_arm=tuple(lever_arm), **values)
 
 
-def stamp_seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
 def measured_variance(value: float, default: float, maximum: float) -> float:
     """A message variance if it is a sane measurement, else ``default``."""
     return float(value) if math.isfinite(value) and 0.0 < value < maximum else default
@@ -193,7 +190,7 @@ class EkfLocalization(Node):
         self._queue: list[tuple[float, int, str, tuple]] = []
         self._sequence = 0
         self._received: dict[str, float] = {}          # sensor -> node time of the last message
-        self._odom_history = OdomHistory()
+        self._odom_history = PoseHistory()
         self._slew = MapOdomSlew(p.max_translation_step, p.max_rotation_step)
         self._published_time: float | None = None
         self._roll_pitch_variance = (NOT_MEASURED, NOT_MEASURED)

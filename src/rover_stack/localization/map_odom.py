@@ -39,8 +39,9 @@ class Pose2D:
 IDENTITY = Pose2D(0.0, 0.0, 0.0)
 
 
-class OdomHistory:
-    """Recent odom -> base_link poses by stamp (s), interpolated on request."""
+class PoseHistory:
+    """Recent planar poses of one frame in another (e.g. odom -> base_link, map -> base_link) by stamp
+    (s), interpolated on request: the pose at a sensor reading's stamp rather than the newest one."""
 
     def __init__(self, horizon: float = 5.0):
         self.horizon = horizon

@@ -15,6 +15,7 @@ from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
 from rover_stack.common.qos import latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.reporting.mcap_io import McapWriter
 from rover_stack.reporting.report import Track
 
@@ -57,7 +58,7 @@ def message_class(type_name: str):
 
 
 def _stamp(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+    return stamp_seconds(header.stamp)
 
 
 def _yaw(q) -> float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.reporting.report import Track
 
 TRUTH_TOPIC = 'sim/ground_truth'
@@ -40,7 +41,7 @@ class RunData:
 
 
 def stamp(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+    return stamp_seconds(header.stamp)
 
 
 def relative(topic: str) -> str:
