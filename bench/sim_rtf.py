@@ -7,8 +7,8 @@ Three figures, each with the camera rendering 640x480 rgb8 frames at --camera-ra
            can), every contract topic published over DDS; measured from /clock in this process;
 * stack:   the whole ``sim`` profile through the process runner (``rover_runner sim``, autonomy on:
            simulator, drive, arbitration, EKF, ArUco and object detectors, obstacle grid, navigator,
-           mission executive, web bridge: 11 processes on use_sim_time), the rover standing, every
-           sensor stream flowing and processed.
+           mission executive, web bridge on use_sim_time, in the processes and containers of
+           config/node_sets.yaml), the rover standing, every sensor stream flowing and processed.
 
 The rover drives in the engine run (wheel commands at 50 Hz). Targets: node >= 4x, stack >= 1.5x. The
 machine has 2 cores shared with whatever else runs: expect spread, and run it on an idle machine.
@@ -79,6 +79,9 @@ def _descendants(root: int) -> dict[int, str]:
         words = [w.decode(errors='replace') for w in cmdline if w]
         script = next((w for w in words[1:] if not w.startswith('-')), words[0] if words else '?')
         names[pid] = Path(script).name
+        if names[pid] == 'rover_container':      # one process, several nodes: name it after them
+            members = [words[i + 1] for i, w in enumerate(words[:-1]) if w == '--node']
+            names[pid] = f'rover_container[{"+".join(members)}]'
     found, frontier = {}, [root]
     while frontier:
         parent = frontier.pop()

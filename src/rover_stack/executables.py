@@ -8,6 +8,7 @@ This module must stay free of imports.
 EXECUTABLES = {
     # bringup
     'rover_runner': 'rover_stack.bringup.runner:main',
+    'rover_container': 'rover_stack.bringup.container:main',   # several nodes in one process
     'rover_sim': 'rover_stack.cli.sim:main',
     'rover': 'rover_stack.cli.rover:main',   # main CLI: rover sim (the main job)
     'mission_executive': 'rover_stack.autonomy.mission_node:main',   # autonomy: mission executive
@@ -38,4 +39,19 @@ EXECUTABLES = {
     'heartbeat_talker': 'rover_stack.demo.heartbeat:talker_main',
     'heartbeat_listener': 'rover_stack.demo.heartbeat:listener_main',
     'fail_on_start': 'rover_stack.demo.fail_on_start:main',
+}
+
+# Nodes that may share a process (`container:` in config/node_sets.yaml): executable -> 'module:Class'.
+# Each class takes rclpy Node keyword arguments (cli_args, use_global_arguments) and cleans up in
+# destroy_node (e.g. the drive controller's final zero command).
+COMPONENTS = {
+    'static_tf_publisher': 'rover_stack.tf.static_publisher_node:StaticTfPublisher',
+    'cmd_arbitration': 'rover_stack.drive.arbitration_node:CommandArbitration',
+    'drive_controller': 'rover_stack.drive.controller_node:DriveController',
+    'ekf_localization': 'rover_stack.localization.ekf_node:EkfLocalization',
+    'navigator': 'rover_stack.navigation.navigator_node:NavigatorNode',
+    'obstacle_grid': 'rover_stack.perception.obstacle_node:ObstacleGridNode',
+    'aruco_detector': 'rover_stack.perception.marker_node:ArucoDetectorNode',
+    'object_detector': 'rover_stack.perception.object_node:ObjectDetectorNode',
+    'mission_executive': 'rover_stack.autonomy.mission_node:MissionExecutive',
 }

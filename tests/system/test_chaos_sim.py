@@ -5,7 +5,7 @@ The runner respawns it after its respawn_delay (config/node_sets.yaml). Checked:
 
 1. Stale commands never move the rover. The drive controller has **no fresh command** while no
    ``cmd_vel`` (the arbitration output) came for more than its ``cmd_timeout`` (config/drive.yaml), and
-   while the drive_controller process is dead (from the kill to its first ``wheel_commands`` after the
+   while the drive controller's process (its container) is dead (from the kill to its first ``wheel_commands`` after the
    respawn; then the simulator's ``engine.command_timeout``, the motor controller's rule, stops the
    wheels). Within each such interval the rover may still brake: the controller ramps to zero at
    ``linear_max_deceleration`` (from at most ``linear_max_velocity``: ``BRAKE_S`` = 0.5 s); a dead
@@ -51,14 +51,14 @@ from sensor_msgs.msg import JointState
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
-from rover_stack.bringup.node_set import load_node_sets, package_share_dir, resolve
+from rover_stack.bringup.node_set import load_node_sets, package_share_dir, processes, resolve
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.testing.sim_stack import send_goal, start_sim
 from rover_stack.testing.waiting import spin_until
 
 COURSE = 'flat_easy'
 SIM_SEED = 1
-CHAOS_SEED = 2717          # kills drive_controller, cmd_arbitration, mission_executive, navigator, ekf_localization, ...
+CHAOS_SEED = 2717          # which processes are killed, and when
 KILL_EVERY = (10.0, 20.0)  # s of sim time between kills
 LEGS = 3
 MAX_DRIFT_M = 0.2          # m, ground-truth motion allowed once the stop has settled
@@ -79,25 +79,29 @@ CMD_TIMEOUT = DRIVE['cmd_timeout']                                              
 BRAKE_S = DRIVE['linear_max_velocity'] / DRIVE['linear_max_deceleration']          # s
 SIM_COMMAND_TIMEOUT = ros_parameters('simulator.yaml', 'rover_simulator')['engine']['command_timeout']  # s
 
+SIM_PROCESSES = processes(resolve(load_node_sets(CONFIG / 'node_sets.yaml')['sim'],
+                                   {'web': 'false', 'autonomy': 'true'}))
+PROCESS_OF = {node.name: p.name for p in SIM_PROCESSES for node in p.members}   # node -> its process
+DRIVE_PROCESS = PROCESS_OF['drive_controller']
+
 # Periodic topics recorded, with the process publishing them.
 TOPICS = {
-    '/clock': (Clock, 'rover_simulator'),
-    'sim/ground_truth': (Odometry, 'rover_simulator'),
-    'joint_states': (JointState, 'rover_simulator'),
-    'cmd_vel': (TwistStamped, 'cmd_arbitration'),
-    'wheel_commands': (JointState, 'drive_controller'),
-    'odom': (Odometry, 'drive_controller'),
-    'odometry/filtered': (Odometry, 'ekf_localization'),
-    'obstacles/grid': (OccupancyGrid, 'obstacle_grid'),
+    '/clock': (Clock, PROCESS_OF['rover_simulator']),
+    'sim/ground_truth': (Odometry, PROCESS_OF['rover_simulator']),
+    'joint_states': (JointState, PROCESS_OF['rover_simulator']),
+    'cmd_vel': (TwistStamped, PROCESS_OF['cmd_arbitration']),
+    'wheel_commands': (JointState, DRIVE_PROCESS),
+    'odom': (Odometry, DRIVE_PROCESS),
+    'odometry/filtered': (Odometry, PROCESS_OF['ekf_localization']),
+    'obstacles/grid': (OccupancyGrid, PROCESS_OF['obstacle_grid']),
 }
 BEST_EFFORT = {'/clock', 'joint_states'}
 
 
 def respawnable() -> list[str]:
-    """The sim profile's respawnable processes as `rover sim --no-web` runs them, minus the simulator."""
-    profile = load_node_sets(CONFIG / 'node_sets.yaml')['sim']
-    specs = resolve(profile, {'web': 'false', 'autonomy': 'true'})
-    return [spec.name for spec in specs if spec.respawn and spec.name != 'rover_simulator']
+    """The sim profile's respawnable processes (a node, or a container of several) as `rover sim
+    --no-web` runs them, minus the simulator."""
+    return [p.name for p in SIM_PROCESSES if p.respawn and p.name != 'rover_simulator']
 
 
 @dataclass
@@ -189,7 +193,7 @@ def stale_intervals(cmd_stamps: list[float], accepted: list[tuple[float, int]], 
                 stop, why = took[0], why + f', controller accepting commands after {took[0] - a:.2f} s'
             out.append((start, start + BRAKE_S, stop, why))
     for kill in kills:
-        if kill.name == 'drive_controller':
+        if kill.name == DRIVE_PROCESS:
             out.append((kill.at, kill.at + SIM_COMMAND_TIMEOUT + BRAKE_S, kill.back if kill.back else end,
                         'drive_controller down'))
     return sorted(out)
@@ -220,7 +224,7 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     runner, mon, progress, starts = chaos
     rng = random.Random(CHAOS_SEED)
     victims = respawnable()
-    assert 'rover_simulator' not in victims and 'drive_controller' in victims, victims
+    assert 'rover_simulator' not in victims and DRIVE_PROCESS in victims, victims
     kills: list[Kill] = []
     report: list[str] = []
 

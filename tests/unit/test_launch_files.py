@@ -19,7 +19,14 @@ import pytest
 import yaml
 
 from rover_stack.bringup import launch_builder
-from rover_stack.bringup.node_set import load_node_sets, resolve, ros_args
+from rover_stack.bringup.node_set import (
+    CONTAINER_EXECUTABLE,
+    load_node_sets,
+    process_args,
+    processes,
+    resolve,
+    ros_args,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SETS = ROOT / 'config' / 'node_sets.yaml'
@@ -75,6 +82,14 @@ class DeclareLaunchArgument:
 class Shutdown:
     def __init__(self, *, reason='reason not given', **kwargs):
         self.reason = reason
+
+
+class OpaqueFunction:
+    def __init__(self, *, function, args=None, kwargs=None, **more):
+        self.function = function
+
+    def perform(self, config: dict[str, str]) -> list:
+        return self.function(types.SimpleNamespace(launch_configurations=dict(config)))
 
 
 class IfCondition:
@@ -139,7 +154,8 @@ def launch_api(monkeypatch):
     """Install the stand-in as the modules launch, launch.actions, ..., launch_ros.actions."""
     modules = {
         'launch': {'LaunchDescription': LaunchDescription},
-        'launch.actions': {'DeclareLaunchArgument': DeclareLaunchArgument, 'Shutdown': Shutdown},
+        'launch.actions': {'DeclareLaunchArgument': DeclareLaunchArgument, 'Shutdown': Shutdown,
+                           'OpaqueFunction': OpaqueFunction},
         'launch.conditions': {'IfCondition': IfCondition},
         'launch.substitutions': {'LaunchConfiguration': LaunchConfiguration,
                                  'TextSubstitution': TextSubstitution, 'PythonExpression': PythonExpression},
@@ -158,6 +174,10 @@ def launched(node: Node, config: dict[str, str]) -> dict | None:
     kw = node.kwargs
     if 'condition' in kw and not kw['condition'].evaluate(config):
         return None
+    if kw['executable'] == CONTAINER_EXECUTABLE:
+        assert kw['name'] is None and kw['parameters'] is None and kw['remappings'] is None
+        return {'executable': kw['executable'], 'arguments': kw['arguments'], 'respawn': kw['respawn'],
+                'respawn_delay': kw['respawn_delay'], 'shuts_down_on_exit': isinstance(kw.get('on_exit'), Shutdown)}
     namespace = perform(kw['namespace'], config)
     files, values = [], {}
     for item in kw['parameters']:
@@ -174,6 +194,14 @@ def launched(node: Node, config: dict[str, str]) -> dict | None:
         'respawn': kw['respawn'], 'respawn_delay': kw['respawn_delay'],
         'shuts_down_on_exit': isinstance(kw.get('on_exit'), Shutdown),
     }
+
+
+def started_by_runner(process) -> dict:
+    """What the runner starts for one process: a node (its facts) or a container (its argv)."""
+    if process.container is None:
+        return run_by_runner(process.members[0])
+    return {'executable': CONTAINER_EXECUTABLE, 'arguments': process_args(process), 'respawn': process.respawn,
+            'respawn_delay': process.respawn_delay, 'shuts_down_on_exit': process.required and not process.respawn}
 
 
 def run_by_runner(spec) -> dict:
@@ -222,6 +250,9 @@ profiles:
       - {executable: heartbeat_listener, name: listener_b, when: mode == b, required: true}
       - {executable: heartbeat_listener, name: listener_not_b, when: mode != b}
       - {executable: heartbeat_listener, name: listener_on, when: enabled}
+      - {executable: static_tf_publisher, name: tf_a, container: core, respawn: true, required: true}
+      - {executable: cmd_arbitration, name: arb, namespace: drive, container: core, respawn: true, required: true,
+         when: enabled, parameters: [{rate: $(arg rate)}]}
 """
 
 CASES = [(NODE_SETS, name, {}) for name in load_node_sets(NODE_SETS)] + [
@@ -240,7 +271,7 @@ def test_launch_description_runs_what_the_runner_runs(launch_api, tmp_path, conf
         config.write_text(textwrap.dedent(DEMO))
     description = launch_builder.generate_launch_description_for(profile, config=config)
     declared = [e for e in description.entities if isinstance(e, DeclareLaunchArgument)]
-    nodes = [e for e in description.entities if isinstance(e, Node)]
+    nodes = [e for e in description.entities if isinstance(e, Node | OpaqueFunction)]
     assert len(declared) + len(nodes) == len(description.entities)
 
     prof = load_node_sets(config)[profile]
@@ -248,10 +279,11 @@ def test_launch_description_runs_what_the_runner_runs(launch_api, tmp_path, conf
         (a.name, a.default, a.description, list(a.choices) if a.choices else None) for a in prof.args.values()]
     launch_config = {d.name: d.default_value for d in declared} | overrides
 
-    by_launch = [facts for node in nodes if (facts := launched(node, launch_config)) is not None]
-    by_runner = [run_by_runner(spec) for spec in resolve(prof, overrides, share_dir=SHARE)]
+    started = [n for e in nodes for n in (e.perform(launch_config) if isinstance(e, OpaqueFunction) else [e])]
+    by_launch = [facts for node in started if (facts := launched(node, launch_config)) is not None]
+    by_runner = [started_by_runner(p) for p in processes(resolve(prof, overrides, share_dir=SHARE))]
     assert by_launch == by_runner
-    assert all(n.kwargs['package'] == 'rover_stack' and n.kwargs['output'] == 'screen' for n in nodes)
+    assert all(n.kwargs['package'] == 'rover_stack' and n.kwargs['output'] == 'screen' for n in started)
 
 
 def test_demo_case_exercises_every_feature(launch_api, tmp_path):
@@ -266,6 +298,16 @@ def test_demo_case_exercises_every_feature(launch_api, tmp_path):
     assert isinstance(nodes[1].kwargs['on_exit'], Shutdown)
     assert isinstance(nodes[1].kwargs['condition'].predicate, PythonExpression)
     assert isinstance(nodes[3].kwargs['condition'].predicate, LaunchConfiguration)
+    containers = [e for e in launch_builder.generate_launch_description_for('demo', config=config).entities
+                  if isinstance(e, OpaqueFunction)]
+    assert len(containers) == 1
+    for enabled, members in (('true', ['tf_a', 'arb']), ('false', ['tf_a'])):
+        config_values = {'namespace': '', 'rate': '10.0', 'mode': 'a', 'enabled': enabled}
+        [container] = containers[0].perform(config_values)
+        argv = container.kwargs['arguments']
+        assert [argv[i + 1] for i, a in enumerate(argv) if a == '--node'] == [
+            'static_tf_publisher', 'cmd_arbitration'][:len(members)]
+        assert [a.split(':=')[1] for a in argv if a.startswith('__node:=')] == members
 
 
 def test_unknown_profile_is_refused(launch_api):

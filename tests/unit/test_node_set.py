@@ -18,11 +18,13 @@ from rover_stack.bringup.node_set import (
     load_node_sets,
     parse_arg_assignments,
     parse_node_sets,
+    process_args,
+    processes,
     resolve,
     ros_args,
     section_applies,
 )
-from rover_stack.executables import EXECUTABLES
+from rover_stack.executables import COMPONENTS, EXECUTABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SETS = ROOT / 'config' / 'node_sets.yaml'
@@ -55,6 +57,15 @@ profiles:
       - executable: heartbeat_listener
         name: listener_on
         when: enabled
+"""
+
+
+CONTAINER = """profiles:
+  p:
+    nodes:
+      - {executable: static_tf_publisher, name: tf, container: core, respawn: true}
+      - {executable: heartbeat_talker, name: alone}
+      - {executable: cmd_arbitration, name: arb, container: core, respawn: true}
 """
 
 
@@ -145,6 +156,14 @@ ERRORS = [
     ('not yaml', 'profiles: [\n', 'node_sets.yaml: not valid YAML'),
     ('node not mapping', 'profiles:\n  p:\n    nodes: [3]\n', "profile 'p', node 0: must be a mapping"),
     ('unknown profile key', 'profiles:\n  p:\n    node: []\n', "profile 'p': unknown keys ['node']"),
+    ('container not a component', node_variant('executable: heartbeat_talker\nname: n\ncontainer: c'),
+     "node 0 (n), field 'container': 'heartbeat_talker' cannot share a process"),
+    ('container name', node_variant('executable: cmd_arbitration\nname: n\ncontainer: a-b'),
+     "field 'container': container name 'a-b' must be an identifier"),
+    ('container members disagree', CONTAINER.replace('respawn: true}', 'respawn: false}', 1),
+     "node 2 (arb), field 'respawn': respawn differs from 'tf' in the same container 'core'"),
+    ('container named like a node', CONTAINER.replace('container: core', 'container: tf'),
+     "node 0 (tf), field 'container': container 'tf' has the name of a node"),
 ]
 
 
@@ -272,3 +291,23 @@ def test_runner_falls_back_to_this_interpreter_when_not_installed(monkeypatch):
     assert 'from rover_stack.demo.heartbeat import talker_main' in argv[2]
     compile(argv[2], '<runner -c>', 'exec')
     assert argv[3:] == ros_args(spec)
+
+
+def test_nodes_naming_one_container_are_one_process_in_first_member_order():
+    specs = resolve(load(CONTAINER)['p'], share_dir='/share')
+    procs = processes(specs)
+    assert [(p.name, p.executable, [m.name for m in p.members]) for p in procs] == [
+        ('core', 'rover_container', ['tf', 'arb']), ('alone', 'heartbeat_talker', ['alone'])]
+    assert procs[0].respawn and not procs[1].respawn
+    argv = process_args(procs[0])
+    assert argv == ['--node', 'static_tf_publisher', *ros_args(specs[0]), '--node', 'cmd_arbitration',
+                    *ros_args(specs[2])]
+    assert process_args(procs[1]) == ros_args(specs[1])
+
+
+def test_project_containers_hold_only_components_and_keep_the_mission_executive_alone():
+    # The mission executive is the process the SIGKILL/respawn tests kill: it must not take others with it.
+    for profile in load_node_sets(NODE_SETS).values():
+        for entry in profile.nodes:
+            if entry.container is not None:
+                assert entry.executable in COMPONENTS and entry.executable != 'mission_executive'

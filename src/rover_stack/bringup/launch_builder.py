@@ -5,9 +5,11 @@ argument becomes a ``DeclareLaunchArgument`` (default, description, choices); ev
 ``launch_ros`` ``Node`` with the same name, namespace, parameters, remappings, respawn and condition
 that ``rover_runner`` uses (node_set.py resolves both). ``$(arg NAME)`` becomes
 ``LaunchConfiguration(NAME)``; ``when`` becomes an ``IfCondition``; a required node without respawn
-shuts the launch down when it exits (``on_exit=Shutdown``). The runner's exponential back-off and
-its "failed to start" check have no launch equivalent: launch respawns after a fixed
-``respawn_delay``.
+shuts the launch down when it exits (``on_exit=Shutdown``). The nodes that name the same
+``container`` become one ``rover_container`` process, built when the launch runs (an
+``OpaqueFunction`` resolving the profile with the launch configurations, as the runner does). The
+runner's exponential back-off and its "failed to start" check have no launch equivalent: launch
+respawns after a fixed ``respawn_delay``.
 
 ``launch`` and ``launch_ros`` are imported only when a description is built, so this module imports
 anywhere.
@@ -18,13 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from rover_stack.bringup.node_set import (
+    CONTAINER_EXECUTABLE,
     ArgRef,
     Condition,
     NodeEntry,
+    ProcessSpec,
     Profile,
     Template,
     load_node_sets,
     package_share_dir,
+    process_args,
+    processes,
+    resolve,
 )
 
 
@@ -46,7 +53,13 @@ def generate_launch_description_for(profile_name: str, config: str | Path | None
         if decl.choices is not None:
             kwargs['choices'] = list(decl.choices)
         entities.append(DeclareLaunchArgument(decl.name, **kwargs))
-    entities += [node_action(profile, entry, share) for entry in profile.nodes]
+    containers_done: set[str] = set()
+    for entry in profile.nodes:
+        if entry.container is None:
+            entities.append(node_action(profile, entry, share))
+        elif entry.container not in containers_done:
+            containers_done.add(entry.container)
+            entities.append(container_action(profile, entry.container, share))
     return LaunchDescription(entities)
 
 
@@ -103,4 +116,36 @@ def node_action(profile: Profile, entry: NodeEntry, share: Path):
         kwargs['condition'] = condition(entry.when)
     if entry.required and not entry.respawn:
         kwargs['on_exit'] = Shutdown(reason=f'required node {entry.name} exited')
+    return Node(**kwargs)
+
+
+def container_action(profile: Profile, container: str, share: Path):
+    """An OpaqueFunction that starts ``container``'s members (those whose ``when`` holds) as one
+    rover_container process, with the argument values of the running launch."""
+    from launch.actions import OpaqueFunction
+
+    def build(context):
+        values = {name: context.launch_configurations.get(name, decl.default)
+                  for name, decl in profile.args.items()}
+        members = [spec for spec in resolve(profile, values, share) if spec.container == container]
+        return [container_node(process) for process in processes(members)]
+
+    return OpaqueFunction(function=build)
+
+
+def container_node(process: ProcessSpec):
+    """The launch_ros Node running ``process`` (a container) with its members' own ROS arguments."""
+    from launch.actions import Shutdown
+    from launch_ros.actions import Node
+
+    kwargs: dict[str, Any] = {
+        'package': process.members[0].package,
+        'executable': CONTAINER_EXECUTABLE,
+        'arguments': process_args(process),
+        'respawn': process.respawn,
+        'respawn_delay': process.respawn_delay,
+        'output': 'screen',
+    }
+    if process.required and not process.respawn:
+        kwargs['on_exit'] = Shutdown(reason=f'required container {process.name} exited')
     return Node(**kwargs)

@@ -9,7 +9,9 @@ Layers:
   values are ``Template``s (literal text and ``$(arg NAME)`` references, not yet resolved).
 * ``resolve(profile, overrides, share_dir)`` fills in the launch arguments, drops the nodes whose
   ``when`` condition is false and returns concrete ``NodeSpec``s.
-* ``ros_args(spec)`` is the exact ``--ros-args ...`` argv a node process gets.
+* ``ros_args(spec)`` is the exact ``--ros-args ...`` argv a node gets.
+* ``processes(specs)`` groups the nodes into processes: a node alone, or the nodes that name the same
+  ``container`` in one ``rover_container`` process (one executor; ``process_args`` is its argv).
 
 Semantics follow launch_ros so that both ways agree: a value that contains a substitution is
 rendered to text and then typed as YAML (``'true'`` -> bool); a literal value keeps its type; the
@@ -25,9 +27,10 @@ from typing import Any
 
 import yaml
 
-from rover_stack.executables import EXECUTABLES
+from rover_stack.executables import COMPONENTS, EXECUTABLES
 
 PACKAGE = 'rover_stack'
+CONTAINER_EXECUTABLE = 'rover_container'   # runs several nodes in one process (bringup/container.py)
 DEFAULT_RESPAWN_DELAY = 1.0   # s
 _NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _NS_TOKEN_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -35,7 +38,7 @@ _SUBST_RE = re.compile(r'\$\(([^()]*)\)')
 _ARG_RE = re.compile(r'^arg\s+([A-Za-z_][A-Za-z0-9_]*)$')
 _WHEN_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:(==|!=)\s*(\S+)\s*)?$')
 _NODE_FIELDS = {'package', 'executable', 'name', 'namespace', 'parameters', 'remappings', 'respawn',
-                'respawn_delay', 'required', 'when'}
+                'respawn_delay', 'required', 'when', 'container'}
 _ARG_FIELDS = {'default', 'description', 'choices'}
 _PROFILE_FIELDS = {'description', 'args', 'nodes'}
 TRUE_TEXT = ('true', '1')     # what launch's IfCondition accepts, case-insensitive
@@ -92,6 +95,7 @@ class NodeEntry:
     respawn_delay: float                  # s, initial back-off
     required: bool
     when: Condition | None = None
+    container: str | None = None          # process shared with the other nodes naming it
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,26 @@ class NodeSpec:
     respawn: bool = False
     respawn_delay: float = DEFAULT_RESPAWN_DELAY
     required: bool = False
+    container: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process of a profile: a node alone (named after it) or a container of several nodes (named
+    after the container). Respawn, delay and required are the members' (they must agree)."""
+    name: str
+    members: tuple[NodeSpec, ...]
+    respawn: bool
+    respawn_delay: float
+    required: bool
+
+    @property
+    def executable(self) -> str:
+        return self.members[0].executable if self.container is None else CONTAINER_EXECUTABLE
+
+    @property
+    def container(self) -> str | None:
+        return self.members[0].container
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -259,7 +283,30 @@ def _parse_profile(where: _Where, name: str, body: Any, executables: Mapping[str
         raise where.error('must be a list of node entries', profile=name, field='nodes')
     nodes = tuple(_parse_node(where, name, index, entry, args=args, executables=executables)
                   for index, entry in enumerate(nodes_raw))
+    _check_containers(where, name, nodes)
     return Profile(name, description, args, nodes)
+
+
+def _check_containers(where: _Where, profile: str, nodes: tuple[NodeEntry, ...]) -> None:
+    """The nodes of one container agree on respawn, respawn_delay and required (they share a process),
+    and a container is not named like a node (both name processes in the runner's output)."""
+    names = {n.name for n in nodes}
+    first: dict[str, tuple[int, NodeEntry]] = {}
+    for index, node in enumerate(nodes):
+        if node.container is None:
+            continue
+        if node.container in names:
+            raise where.error(f'container {node.container!r} has the name of a node', profile=profile,
+                              node=index, node_name=node.name, field='container')
+        if node.container not in first:
+            first[node.container] = (index, node)
+            continue
+        other = first[node.container][1]
+        for field in ('respawn', 'respawn_delay', 'required'):
+            if getattr(node, field) != getattr(other, field):
+                raise where.error(f'{field} differs from {other.name!r} in the same container '
+                                  f'{node.container!r} (one process: one policy)', profile=profile,
+                                  node=index, node_name=node.name, field=field)
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -367,8 +414,17 @@ def _parse_node(where: _Where, profile: str, index: int, entry: Any, *, args: di
     when = None
     if 'when' in entry:
         when = _parse_when(entry['when'], args, fail)
+    container = entry.get('container')
+    if container is not None:
+        if not isinstance(container, str) or not _NAME_RE.match(container):
+            raise fail(f'container name {container!r} must be an identifier (letters, digits, _)',
+                       'container')
+        if executable not in COMPONENTS:
+            raise fail(f'{executable!r} cannot share a process: it is not in rover_stack/executables.py '
+                       f'COMPONENTS {sorted(COMPONENTS)}', 'container')
     return NodeEntry(package, executable, entry['name'], namespace, param_files, parameters,
-                     tuple(remappings), flag('respawn', False), float(delay), flag('required', False), when)
+                     tuple(remappings), flag('respawn', False), float(delay), flag('required', False), when,
+                     container)
 
 
 def _parse_parameters(raw: Any, template, fail) -> tuple[tuple[Template, ...], dict[str, Any]]:
@@ -478,6 +534,7 @@ def resolve(profile: Profile, overrides: Mapping[str, str] | None = None,
             respawn=entry.respawn,
             respawn_delay=entry.respawn_delay,
             required=entry.required,
+            container=entry.container,
         ))
     names = [s.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -547,3 +604,23 @@ def ros_args(spec: NodeSpec) -> list[str]:
     return argv
 
 
+
+
+def processes(specs: list[NodeSpec] | tuple[NodeSpec, ...]) -> list[ProcessSpec]:
+    """The processes that run ``specs``, in the order of each process's first node."""
+    groups: dict[str, list[NodeSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.container or spec.name, []).append(spec)
+    return [ProcessSpec(name, tuple(members), members[0].respawn, members[0].respawn_delay,
+                        members[0].required) for name, members in groups.items()]
+
+
+def process_args(process: ProcessSpec) -> list[str]:
+    """The argv after the program: a node's ``ros_args``, or ``--node EXECUTABLE --ros-args ...`` per
+    member of a container."""
+    if process.container is None:
+        return ros_args(process.members[0])
+    argv: list[str] = []
+    for member in process.members:
+        argv += ['--node', member.executable, *ros_args(member)]
+    return argv

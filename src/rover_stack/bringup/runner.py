@@ -32,13 +32,17 @@ from typing import TextIO
 import yaml
 
 from rover_stack.bringup.node_set import (
+    CONTAINER_EXECUTABLE,
     NodeSetError,
     NodeSpec,
+    ProcessSpec,
     Profile,
     argument_values,
     load_node_sets,
     package_share_dir,
     parse_arg_assignments,
+    process_args,
+    processes,
     resolve,
     ros_args,
     section_applies,
@@ -74,10 +78,20 @@ def fallback_command(executable: str) -> list[str]:
     return [sys.executable, '-c', f'import sys; from {module} import {function}; sys.exit({function}())']
 
 
+def program(executable: str) -> list[str]:
+    """The installed program of ``executable``, else this interpreter running its target."""
+    installed = installed_executable(executable)
+    return [installed] if installed else fallback_command(executable)
+
+
 def node_command(spec: NodeSpec) -> list[str]:
-    """The full argv of ``spec``'s process."""
-    program = installed_executable(spec.executable)
-    return ([program] if program else fallback_command(spec.executable)) + ros_args(spec)
+    """The full argv of ``spec`` run as its own process."""
+    return program(spec.executable) + ros_args(spec)
+
+
+def process_command(process: ProcessSpec) -> list[str]:
+    """The full argv of ``process``: one node, or a ``rover_container`` of several."""
+    return program(process.executable) + process_args(process)
 
 
 def preflight(specs: Sequence[NodeSpec]) -> list[str]:
@@ -86,10 +100,11 @@ def preflight(specs: Sequence[NodeSpec]) -> list[str]:
     for spec in specs:
         problems += [f'{spec.name}: parameter file {path} does not exist'
                      for path in spec.param_files if not Path(path).is_file()]
-        if installed_executable(spec.executable) is None:
-            module = EXECUTABLES[spec.executable].split(':')[0]
+        executable = CONTAINER_EXECUTABLE if spec.container else spec.executable
+        if installed_executable(executable) is None:
+            module = EXECUTABLES[executable].split(':')[0]
             if _missing(module):
-                problems.append(f'{spec.name}: executable {spec.executable} is neither installed nor '
+                problems.append(f'{spec.name}: executable {executable} is neither installed nor '
                                 f'importable (module {module})')
     return problems
 
@@ -131,19 +146,20 @@ def _child_setup(parent_pid: int) -> Callable[[], None]:
 # --- process layer ---------------------------------------------------------------------------
 
 class _Child:
-    """A running node process and the unfinished tail of its output."""
+    """A running process (a node or a container) and the unfinished tail of its output."""
 
-    def __init__(self, spec: NodeSpec, process: subprocess.Popen):
+    def __init__(self, spec: ProcessSpec, process: subprocess.Popen):
         self.spec, self.process, self.pending = spec, process, b''
 
 
 class ProcessRunner:
-    """Runs ``specs`` under a ``Supervisor`` until stopped, failed or all nodes ended."""
+    """Runs the processes of ``specs`` (``processes``: a node alone or a container of several) under a
+    ``Supervisor`` until stopped, failed or all ended. Processes are named after their node or container."""
 
     def __init__(self, specs: Sequence[NodeSpec], policy: RestartPolicy | None = None,
                  out: TextIO | None = None, shutdown_timeout: float = 3.0,
-                 command: Callable[[NodeSpec], list[str]] = node_command):
-        self.specs = {spec.name: spec for spec in specs}
+                 command: Callable[[ProcessSpec], list[str]] = process_command):
+        self.specs = {process.name: process for process in processes(list(specs))}
         self.supervisor = Supervisor(policy or RestartPolicy())
         self.out = out or sys.stdout
         self.shutdown_timeout = shutdown_timeout
@@ -334,11 +350,13 @@ def describe(profiles: dict[str, Profile], name: str | None, overrides: dict[str
         choices = f' (one of {", ".join(decl.choices)})' if decl.choices else ''
         out.write(f'  {decl.name}:={values[decl.name]}  [default {decl.default!r}] '
                   f'{decl.description}{choices}\n')
-    out.write('nodes:\n')
-    for spec in resolve(profile, overrides):
-        flags = ', '.join(f for f, on in (('required', spec.required), ('respawn', spec.respawn)) if on)
-        out.write(f'  {spec.name} ({spec.executable}{", " + flags if flags else ""}):\n'
-                  f'    {shlex.join(node_command(spec))}\n')
+    out.write('processes:\n')
+    for process in processes(resolve(profile, overrides)):
+        flags = ', '.join(f for f, on in (('required', process.required), ('respawn', process.respawn)) if on)
+        nodes = ', '.join(m.name for m in process.members)
+        what = f'container of {nodes}' if process.container else process.executable
+        out.write(f'  {process.name} ({what}{", " + flags if flags else ""}):\n'
+                  f'    {shlex.join(process_command(process))}\n')
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,12 +6,14 @@ and the process exits with 1, so the runner (or ros2 launch) sees a failed start
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.signals import SignalHandlerOptions
+
+SIGNAL_POLL = 0.25   # s, longest wait between checks for SIGINT/SIGTERM with graceful_signals
 
 
 def _raise_keyboard_interrupt(_signum, _frame):
@@ -31,24 +33,39 @@ def run_node(node_factory: Callable[[], object], name: str, args=None, *,
     ``before_destroy``: called with the node on the way out while the context is still valid (a
     final zero command), never after the context is gone.
     """
+    return run_nodes([node_factory], name, args, executor_factory=executor_factory,
+                     graceful_signals=graceful_signals, before_destroy=before_destroy)
+
+
+def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=None, *,
+              executor_factory: Callable[[], object] | None = None,
+              graceful_signals: bool = False,
+              before_destroy: Callable[[object], None] | None = None) -> int:
+    """``run_node`` for several nodes in one process and one executor (a container, see
+    bringup/container.py): built in order, destroyed in reverse order; any refused -> exit 1."""
     if graceful_signals:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     else:
         rclpy.init(args=args)
-    node = None
+    nodes: list = []
     try:
         try:
-            node = node_factory()
+            for factory in node_factories:
+                nodes.append(factory())
         except ValueError as error:     # refused parameters: one clear line, exit code 1
             get_logger(name).error(str(error))
             return 1
-        if executor_factory is None:
-            rclpy.spin(node)
-        else:
-            executor = executor_factory()
+        executor = executor_factory() if executor_factory is not None else SingleThreadedExecutor()
+        for node in nodes:
             executor.add_node(node)
+        if graceful_signals:
+            # Our handler runs only when rcl_wait returns: with no timer due (e.g. sim time and no
+            # /clock yet) it would never return, so wake up now and then.
+            while True:
+                executor.spin_once(timeout_sec=SIGNAL_POLL)
+        else:
             executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
@@ -58,7 +75,7 @@ def run_node(node_factory: Callable[[], object], name: str, args=None, *,
         if rclpy.ok():
             raise
     finally:
-        if node is not None:
+        for node in reversed(nodes):
             if before_destroy is not None and rclpy.ok():
                 before_destroy(node)
             node.destroy_node()
