@@ -142,6 +142,31 @@ def test_goal_relocation_is_bounded_and_off_by_default():
     with pytest.raises(ValueError):
         PlannerConfig(goal_relocation_radius=-0.1)
 
+def test_start_in_an_obstacle_margin_leaves_through_the_nearest_free_cell():
+    costmap = costmap_from(post_grid())
+    start = (5.3, 5.05)                          # 0.25 m from the post: inside its 0.3 m margin
+    assert costmap.cost_at(*start) >= LETHAL
+    plan = plan_path(costmap, start, (9.0, 5.0), PlannerConfig(start_escape_radius=0.5))
+    assert plan.escaped and tuple(plan.points[0]) == start
+    exit_cell = plan.points[1]
+    assert costmap.cost_at(*exit_cell) < LETHAL and np.hypot(*(exit_cell - start)) <= 0.5
+    assert np.hypot(exit_cell[0] - 5.05, exit_cell[1] - 5.05) > np.hypot(start[0] - 5.05, start[1] - 5.05)
+    assert_collision_free(costmap, plan.points[1:])
+    assert tuple(plan.points[-1]) == (9.0, 5.0)
+
+
+def test_start_escape_is_bounded_and_off_by_default():
+    costmap = costmap_from(post_grid())
+    for config in (PlannerConfig(), PlannerConfig(start_escape_radius=0.05)):
+        with pytest.raises(NoPathError) as caught:
+            plan_path(costmap, (5.05, 5.05), (9.0, 5.0), config)
+        assert caught.value.reason == START_IN_LETHAL
+    free = plan_path(costmap, (1.0, 5.0), (3.0, 5.0), PlannerConfig(start_escape_radius=0.5))
+    assert not free.escaped and tuple(free.points[0]) == (1.0, 5.0)
+    with pytest.raises(ValueError):
+        PlannerConfig(start_escape_radius=-0.1)
+
+
 def test_path_blocked_detects_new_lethal_cells():
     empty = costmap_from(np.zeros((100, 100), dtype=int))
     plan = plan_path(empty, (1.0, 5.0), (9.0, 5.0))

@@ -99,6 +99,9 @@ class NavigatorParams:
     goal_relocation_radius: float = param(0.5, 'A goal in an obstacle margin is replaced by the nearest free '
                                                'cell this close to it (0: the goal waits, then fails)',
                                           unit='m', low=0.0, high=5.0, read_only=True)
+    start_escape_radius: float = param(0.5, 'A rover inside an obstacle margin leaves it through the nearest '
+                                            'free cell this close (0: no path, recovery instead)',
+                                       unit='m', low=0.0, high=5.0, read_only=True)
     stuck_time: float = param(6.0, 'No progress for this long while driving = stuck', unit='s', low=0.5,
                               high=120.0, read_only=True)
     progress_distance: float = param(0.3, 'Movement that counts as progress', unit='m', low=0.01, high=10.0,
@@ -160,7 +163,8 @@ class NavigatorNode(Node):
                 p.cost_slowdown, p.rotate_threshold, p.rotate_gain))
             self._planner_config = PlannerConfig(cost_weight=p.cost_weight,
                                                  max_search_cells=p.max_search_cells,
-                                                 goal_relocation_radius=p.goal_relocation_radius)
+                                                 goal_relocation_radius=p.goal_relocation_radius,
+                                                 start_escape_radius=p.start_escape_radius)
             stuck = StuckConfig(
                 p.stuck_time, p.progress_distance, p.backup_distance, p.backup_speed,
                 max(2.0, 3.0 * p.backup_distance / p.backup_speed), p.turn_angle, p.turn_speed,

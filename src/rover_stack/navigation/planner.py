@@ -9,6 +9,9 @@ the free cell nearest to where the straight line start -> goal leaves the grid (
 caller replans as the rolling grid moves. A goal in a lethal cell (a standoff point next to a post, with the
 post smeared by localization noise) is replaced by the reachable free cell nearest to it within
 ``goal_relocation_radius`` (``Plan.relocated``), as Nav2's planners do with their ``tolerance``.
+A start in a lethal cell (the rover inside an obstacle's inflation, e.g. at its standoff from a post
+seen a little closer than before) is left through the nearest free cell within ``start_escape_radius``:
+the path begins start -> that cell (``Plan.escaped``), instead of no path and a spot turn next to it.
 All coordinates are metres in the costmap frame.
 """
 from __future__ import annotations
@@ -44,14 +47,17 @@ class PlannerConfig:
     shortcut: bool = True
     shortcut_cost_slack: float = 0.05   # a shortcut may raise the highest cost of what it replaces this much
     goal_relocation_radius: float = 0.0  # m, a lethal goal may move this far to a free cell (0: never)
+    start_escape_radius: float = 0.0    # m, a lethal start is left through a free cell this close (0: never)
 
     def __post_init__(self):
         if not (math.isfinite(self.cost_weight) and self.cost_weight >= 0.0):
             raise ValueError(f'cost_weight must be >= 0, got {self.cost_weight}')
         if self.max_search_cells < 100:
             raise ValueError(f'max_search_cells must be >= 100, got {self.max_search_cells}')
-        if not (math.isfinite(self.goal_relocation_radius) and self.goal_relocation_radius >= 0.0):
-            raise ValueError(f'goal_relocation_radius must be >= 0, got {self.goal_relocation_radius}')
+        for name in ('goal_relocation_radius', 'start_escape_radius'):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ValueError(f'{name} must be >= 0, got {value}')
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Plan:
     clipped: bool               # True when the goal is off the grid and ``target`` stands in for it
     coarse_factor: int          # cells pooled per side in the search that found the path (1 = full grid)
     relocated: bool = False     # True when the goal was lethal and ``target`` is a free cell near it
+    escaped: bool = False       # True when the start was lethal and points[1] is the free cell left through
 
     @property
     def length(self) -> float:
@@ -74,11 +81,16 @@ def plan_path(costmap: Costmap, start: tuple[float, float], goal: tuple[float, f
     goal = (float(goal[0]), float(goal[1]))
     if not costmap.contains(*start):
         raise NoPathError(START_OFF_GRID, f'start {_fmt(start)} is off the costmap {_fmt_bounds(costmap)}')
+    origin = start
     if float(costmap.cost_at(*start)) >= LETHAL:
-        raise NoPathError(START_IN_LETHAL, f'start {_fmt(start)} is in or too close to an obstacle')
+        exits = (_free_cells_near(costmap, start, config.start_escape_radius)
+                 if config.start_escape_radius > 0.0 else np.empty((0, 2)))
+        if len(exits) == 0:
+            raise NoPathError(START_IN_LETHAL, f'start {_fmt(start)} is in or too close to an obstacle')
+        origin = (float(exits[0][0]), float(exits[0][1]))
     clipped = not costmap.contains(*goal)
     if clipped:
-        exit_point = boundary_exit(costmap, start, goal, config.boundary_margin)
+        exit_point = boundary_exit(costmap, origin, goal, config.boundary_margin)
         candidates = _free_cells_near(costmap, exit_point, config.boundary_search_radius)
         if len(candidates) == 0:
             raise NoPathError(DISCONNECTED, f'no free cell near {_fmt(exit_point)} where the line to the '
@@ -96,19 +108,22 @@ def plan_path(costmap: Costmap, start: tuple[float, float], goal: tuple[float, f
     factor = max(1, math.ceil(math.sqrt(costmap.cost.size / config.max_search_cells)))
     factors = (factor, 1) if factor > 1 else (1,)
     for f in factors:
-        found = _search(costmap, f, start, candidates=candidates, aim=exit_point,
+        found = _search(costmap, f, origin, candidates=candidates, aim=exit_point,
                         cost_weight=config.cost_weight)
         if found is not None:
             points, target = found
             break
     else:
-        raise NoPathError(DISCONNECTED, f'no obstacle-free path from {_fmt(start)} to {_fmt(exit_point)}')
-    points[0] = start
+        raise NoPathError(DISCONNECTED, f'no obstacle-free path from {_fmt(origin)} to {_fmt(exit_point)}')
+    points[0] = origin
     points[-1] = target
     if config.shortcut:
         points = shortcut(costmap, points, config.shortcut_cost_slack)
+    escaped = origin != start
+    if escaped:                  # the way out of the lethal cells is not shortcut
+        points = np.vstack([start, points])
     relocated = not clipped and (float(target[0]), float(target[1])) != goal
-    return Plan(points, (float(target[0]), float(target[1])), clipped, f, relocated)
+    return Plan(points, (float(target[0]), float(target[1])), clipped, f, relocated, escaped)
 
 
 def boundary_exit(costmap: Costmap, start, goal, margin: float) -> tuple[float, float]:
