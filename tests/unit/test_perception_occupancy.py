@@ -109,6 +109,25 @@ def test_no_return_clears_to_max_clear_range_only():
     assert not grid.occupied().any()
 
 
+def test_returns_beyond_max_mark_range_clear_their_ray_and_mark_nothing():
+    # A low scanner on rolling ground: the ground rising 4.5 m ahead comes back as a return.
+    grid = RollingGrid(config(inflation_radius=0.0, max_mark_range=3.0))
+    angles, ranges = wall_scan(2.0)
+    for _ in range(2):
+        grid.integrate_scan(0.0, 0.0, 0.0, angles, ranges, 0.1, 8.0)
+    assert value_at(grid, 2.0, 0.0) == OCCUPIED                 # within 3 m: marked
+    angles, ranges = wall_scan(3.5)                             # now beyond 3 m
+    for _ in range(4):
+        assert grid.integrate_scan(0.0, 0.0, 0.0, angles, ranges, 0.1, 8.0) == 0
+    assert value_at(grid, 2.0, 0.0) == FREE                     # the ray up to the return is cleared
+    assert value_at(grid, 3.45, 0.0) == FREE
+    assert value_at(grid, 3.6, 0.0) == UNKNOWN                  # nothing said of the return's cell or beyond
+    grid_far = RollingGrid(config(max_clear_range=2.0, max_mark_range=3.0))
+    grid_far.integrate_scan(0.0, 0.0, 0.0, np.array([0.0]), np.array([3.5]), 0.1, 8.0)
+    assert value_at(grid_far, 1.9, 0.0) == FREE and value_at(grid_far, 2.3, 0.0) == UNKNOWN   # clear range caps it
+    assert not grid_far.occupied().any()
+
+
 @pytest.mark.parametrize('bad', [np.nan, -np.inf, 0.05, 9.0])
 def test_invalid_readings_are_ignored(bad):
     grid = RollingGrid(config())
@@ -146,7 +165,7 @@ def test_rolling_keeps_obstacles_at_their_world_position_and_forgets_what_leaves
 
 def test_bad_configuration_is_refused():
     for kwargs in (dict(resolution=0.0), dict(size=0.1, resolution=0.1), dict(inflation_radius=-1.0),
-                   dict(hit=-0.1)):
+                   dict(hit=-0.1), dict(max_mark_range=0.0)):
         with pytest.raises(ValueError):
             config(**kwargs)
 

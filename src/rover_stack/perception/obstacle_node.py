@@ -33,6 +33,9 @@ class GridParams:
                                     low=0.0, high=5.0, read_only=True)
     max_clear_range: float = param(10.0, 'Rays without a return clear free space this far', unit='m',
                                    low=0.0, high=100.0, read_only=True)
+    max_mark_range: float = param(4.0, 'Returns farther than this clear the ray but mark nothing (a low '
+                                       'scanner sees rising ground ahead as a wall)', unit='m', low=0.1,
+                                  high=100.0, read_only=True)
     rate: float = param(5.0, 'Publishing rate of obstacles/grid', unit='Hz', low=0.1, high=50.0,
                         read_only=True)
     odom_frame: str = param('odom', 'Frame the grid is fixed in', read_only=True)
@@ -49,14 +52,16 @@ class ObstacleGridNode(Node):
     Publishes: ``obstacles/grid`` (nav_msgs/OccupancyGrid, reliable) at ``rate`` Hz in ``odom_frame``,
     centred on the rover: -1 unknown, 0 free, 99 within ``inflation_radius`` of an obstacle, 100 obstacle;
     ``diagnostics`` (scans integrated / dropped). Parameters (read-only): size (m), resolution (m),
-    inflation_radius (m), max_clear_range (m), rate (Hz), odom_frame, base_frame, transform_timeout (s).
+    inflation_radius (m), max_clear_range (m), max_mark_range (m), rate (Hz), odom_frame, base_frame,
+    transform_timeout (s).
     """
 
     def __init__(self, **node_kwargs):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_params(self, GridParams)
         try:
-            config = GridConfig(p.size, p.resolution, p.inflation_radius, p.max_clear_range)
+            config = GridConfig(p.size, p.resolution, p.inflation_radius, p.max_clear_range,
+                                max_mark_range=p.max_mark_range)
         except ValueError as error:
             Node.destroy_node(self)
             raise ValueError(f'{NODE_NAME}: {error}') from None

@@ -7,7 +7,10 @@ their place in the world and what scrolls out is forgotten. Arrays are indexed [
 row-major order of nav_msgs/OccupancyGrid.data.
 
 Each cell holds log-odds evidence: a ray's end adds ``hit``, every cell the ray passes through
-(Bresenham line, end excluded) adds ``miss``, clamped. Output values (OccupancyGrid convention):
+(Bresenham line, end excluded) adds ``miss``, clamped. A return farther than ``max_mark_range``
+only clears the ray up to it (Nav2's ``obstacle_max_range``): a low planar scanner on rolling ground
+sees the ground rise a few metres ahead as a wall that recedes as the rover climbs. Output values
+(OccupancyGrid convention):
 -1 unknown (never observed), 0 free, ``INFLATED`` within ``inflation_radius`` of an obstacle,
 ``OCCUPIED`` for an obstacle cell.
 """
@@ -28,6 +31,7 @@ class GridConfig:
     resolution: float = 0.1          # m per cell
     inflation_radius: float = 0.4    # m, rover radius (obstacles grown by this much)
     max_clear_range: float = 10.0    # m, rays with no return clear free space this far
+    max_mark_range: float = math.inf  # m, farther returns only clear their ray (Nav2: obstacle_max_range)
     hit: float = 0.85                # log-odds added at a return
     miss: float = -0.4               # log-odds added along a ray
     clamp_low: float = -2.0
@@ -40,6 +44,8 @@ class GridConfig:
                              f'{self.resolution} m')
         if self.inflation_radius < 0 or self.max_clear_range < 0:
             raise ValueError('inflation_radius and max_clear_range must be >= 0')
+        if not self.max_mark_range > 0:
+            raise ValueError(f'max_mark_range must be > 0, got {self.max_mark_range}')
         if not (self.hit > 0 > self.miss and self.clamp_low < self.occupied_threshold < self.clamp_high):
             raise ValueError('need hit > 0 > miss and clamp_low < occupied_threshold < clamp_high')
 
@@ -147,17 +153,20 @@ class RollingGrid:
         if angles.shape != ranges.shape:
             raise ValueError(f'{angles.shape[0]} angles for {ranges.shape[0]} ranges')
         clear_to = min(range_max, self.config.max_clear_range)
-        is_hit = np.isfinite(ranges) & (ranges >= range_min) & (ranges <= range_max)
+        is_return = np.isfinite(ranges) & (ranges >= range_min) & (ranges <= range_max)
+        is_hit = is_return & (ranges <= self.config.max_mark_range)
+        is_far = is_return & ~is_hit          # clears up to the return (not its cell), marks nothing
         is_free = np.isposinf(ranges) & (clear_to > 0)
-        use = is_hit | is_free
-        length = np.where(is_hit, ranges, clear_to)[use]
+        use = is_hit | is_free | is_far
+        length = np.where(is_free, clear_to, np.where(is_far, np.minimum(ranges, clear_to), ranges))[use]
+        clear_end = (is_free | (is_far & (ranges > clear_to)))[use]   # the ray's last cell is free too
         world_angle = sensor_yaw + angles[use]
         ex, ey = sensor_x + length * np.cos(world_angle), sensor_y + length * np.sin(world_angle)
         (sx,), (sy,) = self.cell_of([sensor_x], [sensor_y])
         end_x, end_y = self.cell_of(ex, ey)
         hit_flags = is_hit[use]
         n = self.config.cells
-        fx, fy = bresenham_many(int(sx), int(sy), end_x, end_y, include_end=~hit_flags)
+        fx, fy = bresenham_many(int(sx), int(sy), end_x, end_y, include_end=clear_end)
         if fx.size == 0:
             return 0
         free = np.zeros(n * n, dtype=bool)
