@@ -270,8 +270,8 @@ SIM = 'rover_stack.cli.sim'
 def test_sim_runs_the_sim_profile_with_the_chosen_kinematics_and_stops_on_sigint(runner_factory):
     sim = runner_factory('--kinematics', 'corner', module=SIM)
     sim.wait_for_line(r"^rover_sim: profile 'sim' runs nodes: .*drive_controller", timeout=10)
-    sim.wait_for_line(r'^\[rover_runner\] started drive \(pid \d+\)$', timeout=30)   # its container
-    sim.wait_for_line(r'^\[drive\] .*\[drive_controller\]: .*corner6', timeout=30)   # robot_config reached it
+    sim.wait_for_line(r'^\[rover_runner\] started drive_controller \(pid \d+\)$', timeout=30)
+    sim.wait_for_line(r'^\[drive_controller\] .*corner6', timeout=30)     # robot_config reached the node
     children = {pid for pids in sim.child_pids().values() for pid in pids}
     sim.process.send_signal(signal.SIGINT)
     assert sim.process.wait(timeout=5) == 0, '\n'.join(sim.output()[-20:])
