@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -111,6 +112,7 @@ class Kill:
     at: float                      # s sim, when SIGKILL was sent
     started: float | None = None   # s sim, the runner's 'started NAME' line seen
     back: float | None = None      # s sim, stamp of its first message after the respawn (recorded topics)
+    up: float | None = None        # s sim, the respawned drive controller logged that it runs
 
 
 class Monitor:
@@ -120,6 +122,7 @@ class Monitor:
         self.node = rclpy.create_node('chaos_monitor', context=context,
                                       parameter_overrides=[Parameter('use_sim_time', value=True)])
         self.stamps: dict[str, list[float]] = {topic: [] for topic in TOPICS}
+        self.wall_sim: list[tuple[float, float]] = []           # (wall s, sim s) at each /clock
         self.truth: list[tuple[float, float, float]] = []     # (s sim, x m, y m) in map
         self.statuses: list[MissionStatus] = []
         self.cmd_received: list[tuple[float, float, float]] = []   # cmd_vel: (received s sim, stamp s, v m/s)
@@ -137,6 +140,8 @@ class Monitor:
         stamp = msg.clock if topic == '/clock' else msg.header.stamp
         t = stamp.sec + stamp.nanosec * 1e-9
         self.stamps[topic].append(t)
+        if topic == '/clock':
+            self.wall_sim.append((time.time(), t))   # to read the nodes' log stamps (wall) as sim time
         if topic == 'cmd_vel':     # arrival vs stamp: how far this monitor lags (reported)
             self.cmd_received.append((self.now(), t, msg.twist.linear.x))
         if topic == 'sim/ground_truth':
@@ -194,9 +199,22 @@ def stale_intervals(cmd_stamps: list[float], accepted: list[tuple[float, int]], 
             out.append((start, start + BRAKE_S, stop, why))
     for kill in kills:
         if kill.name == DRIVE_PROCESS:
-            out.append((kill.at, kill.at + SIM_COMMAND_TIMEOUT + BRAKE_S, kill.back if kill.back else end,
-                        'drive_controller down'))
+            # Down until it runs again: its first message seen here, or earlier its start-up log line
+            # (this monitor discovers a new publisher seconds after the simulator does).
+            back = min([t for t in (kill.back, kill.up) if t is not None], default=end)
+            out.append((kill.at, kill.at + SIM_COMMAND_TIMEOUT + BRAKE_S, back, 'drive_controller down'))
     return sorted(out)
+
+
+CONTROLLER_UP = re.compile(r'^\[\w+\] \[INFO\] \[(\d+\.\d+)\] \[drive_controller\]: robot ')
+
+
+def sim_at_wall(pairs: list[tuple[float, float]], wall: float) -> float | None:
+    """Sim time (s) at wall time ``wall`` (s), interpolated between /clock arrivals; None outside them."""
+    for (w0, s0), (w1, s1) in pairwise(pairs):
+        if w0 <= wall <= w1:
+            return s0 if w1 == w0 else s0 + (s1 - s0) * (wall - w0) / (w1 - w0)
+    return None
 
 
 def drift_after(truth: list[tuple[float, float, float]], settled: float, end: float) -> float | None:
@@ -286,6 +304,11 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     t_end = mon.now()
     # Every killed process back (the last kill may be recent).
     waited(lambda: all(k.started is not None for k in kills), 60.0, 'the respawn of every killed process')
+    up_walls = [float(m.group(1)) for line in runner.lines if (m := CONTROLLER_UP.match(line))]
+    for kill in kills:
+        if kill.name == DRIVE_PROCESS:
+            ups = [t for t in (sim_at_wall(mon.wall_sim, w) for w in up_walls) if t is not None and t > kill.at]
+            kill.up = min(ups, default=None)
     wall = time.monotonic() - wall_start
 
     # ---- figures ----
