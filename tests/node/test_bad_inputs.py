@@ -328,7 +328,9 @@ NODES: dict[str, NodeSpec] = {
         _simulator,
         {'wheel_commands': Counted(lambda n: n.rejected['wheel_commands']),
          'steering_commands': Counted(lambda n: n.rejected['steering_commands']),
-         'status_light': Harmless('the light is only drawn')},
+         'status_light': Harmless('the light is only drawn'),
+         'odometry/filtered': Harmless('only paces an as-fast-as-possible clock (off at real_time_factor 1): '
+                                       'zero or future stamps are ignored')},
         [('joint_states', JointState, _joint_states_finite)], check=_simulator_stays_still),
 }
 

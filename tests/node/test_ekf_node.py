@@ -202,6 +202,24 @@ def test_bad_fixes_are_rejected_and_counted(harness):
     assert status.level == DiagnosticStatus.ERROR and 'no wheel odometry' in status.message
 
 
+def test_a_late_fix_rewinds_the_filter_and_one_older_than_the_history_is_rejected(harness):
+    rover = Rover(harness.probe, harness.keeper)
+    spin_until(harness.executor, lambda: len(harness.filtered) > 20, 10.0, 'the filter running')
+    rewinds = int(harness.diagnostic_value('late_rewinds') or 0)
+    position, yaw = rover.truth
+    lat, lon = harness.keeper.to_ll(*(position + rotation_2d(yaw) @ LEVER), 0.6)[:2]
+    now = harness.probe.get_clock().now()
+    # 0.4 s late: past the queue delay (0.05 s), inside history_length (1 s) -> replayed in order
+    rover.publish_fix(lat, lon, stamp=(now - rclpy.duration.Duration(seconds=0.4)).to_msg())
+    spin_until(harness.executor, lambda: int(harness.diagnostic_value('late_rewinds') or 0) > rewinds, 5.0,
+               'a rewind for the late fix')
+    assert harness.diagnostic_value('gnss_rejected_out_of_order') is None
+    # 3 s late: beyond the history -> rejected
+    rover.publish_fix(lat, lon, stamp=(now - rclpy.duration.Duration(seconds=3.0)).to_msg())
+    spin_until(harness.executor, lambda: harness.diagnostic_value('gnss_rejected_out_of_order') == '1', 5.0,
+               'the too-late fix rejected as out of order')
+
+
 def test_marker_sightings_are_checked(harness):
     publisher = harness.probe.create_publisher(MarkerDetectionArray, 'landmarks', sensor_qos())
     spin_until(harness.executor, lambda: publisher.get_subscription_count() > 0, 5.0, 'landmarks subscriber')

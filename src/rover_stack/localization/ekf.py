@@ -18,9 +18,10 @@ rover has driven ``heading_init_distance`` m; landmark fixes wait for a known he
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -107,6 +108,7 @@ def _finite(*values) -> bool:
 REPAIR_EVERY = 10
 
 
+
 class Localizer:
     """The EKF plus initialisation logic and per-sensor statistics. Times in s (any epoch)."""
 
@@ -134,6 +136,25 @@ class Localizer:
 
     def pose(self) -> Pose2D:
         return Pose2D(float(self.x[X]), float(self.x[Y]), float(self.x[YAW]))
+
+    def snapshot(self) -> tuple:
+        """A copy of everything that updates change (state, covariance, time, attitude, initialisation,
+        per-sensor statistics), for ``restore``: rewinding the filter to re-apply a late measurement."""
+        stats = {name: replace(st, rejected=Counter(st.rejected)) for name, st in self.stats.items()}
+        heading = None if self.heading_initialized else copy.deepcopy(self.heading_init)
+        return (self.x.copy(), self.P.copy(), self.time, self.roll, self.pitch, self.position_initialized,
+                self.heading_initialized, self._since_repair, stats, heading)
+
+    def restore(self, snapshot: tuple) -> None:
+        """Return to the state of ``snapshot`` (which stays usable for another restore)."""
+        (x, p, self.time, self.roll, self.pitch, self.position_initialized, self.heading_initialized,
+         self._since_repair, stats, heading) = snapshot
+        self.x, self.P = x.copy(), p.copy()
+        self.stats = {name: replace(st, rejected=Counter(st.rejected)) for name, st in stats.items()}
+        if heading is not None:
+            self.heading_init = copy.deepcopy(heading)
+        else:
+            self.heading_init.reset()
 
     def reject(self, sensor: str, reason: str) -> str:
         """Count a rejection (also used by the node for 'future', 'no_fix', ...); returns the reason."""

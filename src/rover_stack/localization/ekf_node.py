@@ -32,6 +32,7 @@ from rover_stack.localization.datum import (
     make_datum,
 )
 from rover_stack.localization.ekf import SENSORS, EkfConfig, Localizer
+from rover_stack.localization.lagged import LaggedFilter
 from rover_stack.localization.map_odom import MapOdomSlew, Pose2D, PoseHistory
 from rover_stack.localization.models import BIAS, YAW, V, W, X, Y
 from rover_stack.tf.listener import TransformBroadcaster
@@ -40,6 +41,8 @@ from rover_stack.tf.transform import Transform, quaternion_from_rpy, rpy_from_qu
 NODE_NAME = 'ekf_localization'
 NOT_MEASURED = 1.0e6      # variance reported for what the filter does not estimate (z, roll, pitch)
 TIMEOUT_SENSORS = ('odom', 'imu', 'gnss')
+#: Measurement kinds that rewind the filter when late (lagged.py); late gyro and odometry are dropped.
+REWIND_KINDS = frozenset({'gnss', 'landmark'})
 
 
 @dataclass
@@ -49,6 +52,9 @@ class LocalizationParams:
     rate: float = param(50.0, 'Filter step and output rate', unit='Hz', low=1.0, high=500.0, read_only=True)
     queue_delay: float = param(0.1, 'Measurements wait this long so late ones can be sorted in', unit='s',
                                low=0.0, high=2.0, read_only=True)
+    history_length: float = param(1.0, 'A GNSS fix or marker sighting up to this late (past the queue delay) '
+                                  'rewinds the filter and is replayed in order (0: rejected)',
+                                  unit='s', low=0.0, high=5.0, read_only=True)
     future_tolerance: float = param(0.5, 'Stamps further ahead of the clock are rejected', unit='s',
                                     low=0.0, high=10.0, read_only=True)
     map_frame: str = param('map', 'Map frame (x east, y north)', read_only=True)
@@ -166,7 +172,8 @@ class EkfLocalization(Node):
       * ``to_ll`` (rover_interfaces/ToLL): map point -> lat/lon/alt.
     Parameters: see ``LocalizationParams`` (units in each description); all read-only.
     Callbacks only queue stamped measurements; a timer at ``rate`` Hz applies those older than
-    ``queue_delay`` in stamp order and publishes.
+    ``queue_delay`` in stamp order and publishes; a GNSS fix or marker sighting later than that, by up to
+    ``history_length``, rewinds the filter and is replayed in order (``LaggedFilter``).
     """
 
     def __init__(self, **node_kwargs):
@@ -188,6 +195,7 @@ class EkfLocalization(Node):
         self._configure_datum_and_markers(p)
 
         self._queue: list[tuple[float, int, str, tuple]] = []
+        self._lagged = LaggedFilter(self.localizer, self._apply, p.history_length, REWIND_KINDS)
         self._sequence = 0
         self._received: dict[str, float] = {}          # sensor -> node time of the last message
         self._odom_history = PoseHistory()
@@ -369,7 +377,9 @@ class EkfLocalization(Node):
             ready += 1
         batch, self._queue = self._queue[:ready], self._queue[ready:]
         for stamp, _, kind, payload in batch:
-            self._apply(stamp, kind, payload)
+            if kind == 'odom':
+                self._odom_history.add(stamp, payload[4])   # odom -> base_link, even if the twist is gated
+        self._lagged.process(batch)
         loc = self.localizer
         if loc.time is None or not loc.initialized or loc.time == self._published_time:
             return
@@ -378,12 +388,12 @@ class EkfLocalization(Node):
         if self._tf is not None:
             self._publish_map_odom(loc.time)
 
-    def _apply(self, stamp: float, kind: str, payload: tuple) -> None:
+    def _apply(self, stamp: float, kind: str, payload: tuple) -> str | None:
+        """One measurement into the filter (again, after a rewind); its rejection reason or None."""
         loc = self.localizer
         if kind == 'odom':
-            v, w, var_v, var_w, pose = payload
+            v, w, var_v, var_w, _ = payload
             reason = loc.update_odom(stamp, v, w, var_v, var_w)
-            self._odom_history.add(stamp, pose)     # odom -> base_link, even if the twist was gated
         elif kind == 'imu':
             rate, rate_var, attitude, yaw_var = payload
             roll, pitch, yaw = attitude if attitude else (None, None, None)
@@ -402,6 +412,7 @@ class EkfLocalization(Node):
             reason = loc.update_landmark(stamp, landmark, range_m, bearing)
         if reason in ('nan', 'out_of_order'):
             self.get_logger().warning(f'{kind}: measurement rejected ({reason})', throttle_duration_sec=5.0)
+        return reason
 
     def _publish_odometry(self, t: float) -> None:
         loc, p = self.localizer, self.params
@@ -488,6 +499,8 @@ class EkfLocalization(Node):
             'datum': (f'{self.datum.datum.latitude:.8f},{self.datum.datum.longitude:.8f},'
                       f'{self.datum.datum.altitude:.2f}') if self.datum.known else 'none',
             'queued': str(len(self._queue)),
+            'late_rewinds': str(self._lagged.stats.rewinds),
+            'late_replayed': str(self._lagged.stats.replayed),
         }
         for sensor, age in ages.items():
             values[f'{sensor}_age_s'] = 'never' if age is None else f'{age:.3f}'

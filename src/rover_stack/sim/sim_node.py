@@ -29,8 +29,10 @@ from rover_interfaces.msg import StatusLight
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.perception.image_cdr import encode_image
 from rover_stack.sim.engine import EngineConfig, GnssFix, SimConfig, Simulator
+from rover_stack.sim.pacing import Pacer
 from rover_stack.sim.sensors import (
     BatteryConfig,
     BatteryReading,
@@ -47,6 +49,7 @@ from rover_stack.sim.sensors import (
 
 NODE_NAME = 'rover_simulator'
 ESTOP_HEARTBEAT = 1.0     # s sim, hardware_estop repeat period
+PACE_WAIT = 0.002         # s wall, sleep per timer tick while the clock is held for a lagging consumer
 MAX_CATCH_UP = 0.25       # s sim: further behind the wall clock than this, the pacing re-anchors
 SECTIONS = {'engine': EngineConfig, 'encoders': EncoderConfig, 'imu': ImuConfig, 'gnss': GnssConfig,
             'camera': CameraConfig, 'range': RangeConfig, 'battery': BatteryConfig}
@@ -66,6 +69,16 @@ class SimNodeParams:
                                     low=0.001, high=10.0, read_only=True)
     control_period: float = param(0.02, 'Sim time advanced per lockstep step', unit='s', low=0.002,
                                   high=0.5, read_only=True)
+    pace: bool = param(True, 'As fast as possible (real_time_factor 0): hold the clock while the wheel '
+                             'commands or pace_odometry_topic lag it by more than pace_max_lag',
+                       read_only=True)
+    pace_odometry_topic: str = param('odometry/filtered', "nav_msgs/Odometry paced to ('' = wheel commands "
+                                     'only)', read_only=True)
+    pace_max_lag: float = param(0.3, 'Largest lag of a paced source behind the clock', unit='s',
+                                low=0.05, high=10.0, read_only=True)
+    pace_silence: float = param(1.0, 'A paced source whose stamp has not advanced for this long is not '
+                                'waited for (killed, restarting, not running)', unit='s', low=0.05, high=60.0,
+                                read_only=True)
     clock_period: float = param(0.02, 'Sim time between /clock messages (sim-time timers fire at most this '
                                 'often: the stack runs at <= 50 Hz)', unit='s', low=0.002, high=0.1,
                                 read_only=True)
@@ -147,6 +160,9 @@ class SimulatorNode(Node):
         self.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
         self.create_subscription(JointState, 'steering_commands', self._on_steering, command_qos())
         self.create_subscription(StatusLight, 'status_light', self._on_status_light, latched_qos())
+        self._pacer = Pacer(p.pace_max_lag, p.pace_silence) if p.pace else None
+        if p.pace and p.pace_odometry_topic:
+            self.create_subscription(Odometry, p.pace_odometry_topic, self._on_paced_odometry, command_qos())
         self.create_service(SetBool, 'sim/estop', self._on_estop)
 
         dt = self.sim.dt
@@ -193,6 +209,13 @@ class SimulatorNode(Node):
         if parsed is not None:
             self._pending_wheels = parsed
             self._commands_since_advance += 1
+            if self._pacer is not None:
+                self._pacer.seen('wheel_commands', stamp_seconds(msg.header.stamp), self.sim.time,
+                                 time.monotonic())
+
+    def _on_paced_odometry(self, msg: Odometry) -> None:
+        self._pacer.seen(self.params.pace_odometry_topic, stamp_seconds(msg.header.stamp), self.sim.time,
+                         time.monotonic())
 
     def _on_steering(self, msg: JointState) -> None:
         parsed = self._parse(msg, msg.position, self.sim.steering_joints, 'steering_commands')
@@ -226,6 +249,9 @@ class SimulatorNode(Node):
             self._last_advance_wall = time.monotonic()
             return
         if rtf == 0.0:     # as fast as possible: a control period per tick keeps executor overhead low
+            if self._pacer is not None and self._pacer.blocking(self.sim.time, time.monotonic()):
+                time.sleep(PACE_WAIT)   # a paced consumer is behind: give it the CPU instead of spinning
+                return
             self._advance(max(self._clock_steps, self._control_steps))
             return
         now = time.monotonic()
@@ -372,6 +398,12 @@ class SimulatorNode(Node):
         self._truth_pub.publish(msg)
 
     def destroy_node(self):
+        pacer = getattr(self, '_pacer', None)
+        if pacer is not None and pacer.stats.held_ticks:
+            stats = pacer.stats
+            self.get_logger().info(f'pacing: the clock waited for the stack {stats.held_wall_s:.1f} s wall '
+                                   f'({stats.held_ticks} ticks: {dict(stats.held_by)}) up to '
+                                   f'{self.sim.time:.1f} s sim')
         self.sim.close()
         return super().destroy_node()
 
