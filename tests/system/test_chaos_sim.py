@@ -177,6 +177,7 @@ def chaos(tmp_path, ros_context):
         if monitor is not None:
             monitor.close()
         runner.stop()
+        (tmp_path / 'runner.log').write_text('\n'.join(runner.lines))   # kept for a failure's post-mortem
 
 
 # ---- analysis (pure functions of the recording) ---------------------------------------------------------
@@ -323,8 +324,7 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     late = [round(r - st, 2) for r, st, _ in mon.cmd_received if r >= t_goal and abs(r - st) > CMD_TIMEOUT]
     report.append(f'  cmd_vel arriving here more than cmd_timeout after their stamp (monitor lag): {len(late)}'
                   + (f', up to {max(late):.2f} s' if late else ''))
-    (runner_log := progress.parent / 'runner.log').write_text('\n'.join(runner.lines))
-    report.append(f'  runner output: {runner_log}')
+    report.append(f'  runner output: {progress.parent / "runner.log"} (written at the end)')
     for start, settled, end, why in stale_intervals(mon.stamps['cmd_vel'], mon.accepted, kills, t_end):
         drift = drift_after(mon.truth, settled, end)
         drifts.append((drift, start, end, why))
