@@ -1,6 +1,7 @@
 """rover_simulator in-process: /clock, command validation, the e-stop service, ground truth, lockstep."""
 import itertools
 import math
+import time
 
 import pytest
 from nav_msgs.msg import Odometry
@@ -119,3 +120,24 @@ def test_lockstep_waits_for_commands_within_its_wall_clock_bound(rig):
     spin_until(executor, answer, 10.0, '50 lockstep advances')
     steps = [round((b - a) / 0.02) for a, b in itertools.pairwise(seen)]
     assert set(steps) == {1}
+
+
+def test_pacing_holds_the_clock_for_a_lagging_consumer_but_not_for_a_silent_one(rig):
+    sim, probe, executor = rig(real_time_factor=0.0, pace_max_lag=0.3, pace_silence=2.0)
+    odometry = probe.node.create_publisher(Odometry, 'odometry/filtered', command_qos())
+    spin_until(executor, lambda: probe.clock is not None and probe.clock > 1.0, 10.0, '/clock past 1 s')
+    spin_until(executor, lambda: odometry.get_subscription_count() > 0, 5.0, 'the simulator subscribed')
+    stamp = sim.sim.time                  # a consumer whose output stops advancing at this sim time
+    msg = Odometry()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = int(stamp), round((stamp % 1.0) * 1e9)
+    odometry.publish(msg)
+    spin_until(executor, lambda: sim._pacer.stats.held_ticks > 0, 5.0, 'the clock held')
+    # Held while the source counts as alive (pace_silence 2 s of wall time after its message)...
+    held_at = sim.sim.time
+    until = time.monotonic() + 0.5
+    while time.monotonic() < until:
+        executor.spin_once(timeout_sec=0.05)
+    assert sim.sim.time == held_at
+    assert sim._pacer.stats.held_by['odometry/filtered'] > 0
+    # ...and running again once it has been silent that long: a dead consumer never freezes the clock.
+    spin_until(executor, lambda: sim.sim.time > held_at + 1.0, 10.0, 'the clock running again')
