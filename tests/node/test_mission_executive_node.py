@@ -20,6 +20,7 @@ from std_srvs.srv import Trigger
 from rover_interfaces.action import ExecuteMission, NavigateToGoal
 from rover_interfaces.msg import LegOutcome, MarkerDetection, MarkerDetectionArray, MissionStatus, StatusLight
 from rover_stack.autonomy import persistence
+from rover_stack.autonomy.executive import Sighting
 from rover_stack.autonomy.mission_node import MissionExecutive
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
@@ -332,6 +333,22 @@ def test_resumes_from_the_progress_file(setup):
     t.handle.cancel_goal_async()
     legs = t.result().result.legs
     assert legs[0].outcome == LegOutcome.SUCCEEDED and legs[0].duration == 4.0
+
+
+def test_a_respawn_during_a_post_leg_approaches_the_post_it_had_found(setup):
+    t = setup
+    legs = [persistence.LegResult(0, 'gnss', 'leg1_gnss', 'SUCCEEDED', 4.0, 0.3),
+            persistence.LegResult(1, 'gnss', 'leg2_gnss', 'SUCCEEDED', 5.0, 0.4)]
+    found = [Sighting('marker', 7, POST, None, 4.0), Sighting('marker', 99, POST, None, 4.0)]
+    saved = persistence.Progress('node_test', persistence.digest(MISSION), '<mission_yaml>', MISSION, next_leg=2,
+                                 legs=legs, sightings=[*persistence.sightings_to_json(found), ['junk']])
+    persistence.save(t.tmp_path / 'progress.json', saved)
+    t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    # straight to the approach of the post found before (1 m standoff), not to the leg's rough location
+    assert math.dist(t.goals()[0][:2], POST) == pytest.approx(1.0, abs=0.35)
+    t.handle.cancel_goal_async()
+    t.result()
 
 
 @pytest.mark.parametrize('goal', [{'mission_file': '/etc/passwd.yaml'}, {'mission_yaml': 'name: [1'},

@@ -454,3 +454,27 @@ def test_the_diagram_in_docs_is_the_current_table():
     start = text.index('```mermaid\n') + len('```mermaid\n')
     assert text[start:text.index('```', start)].rstrip('\n') == diagram('mermaid').rstrip('\n'), \
         'docs/autonomy.md: paste `python -m rover_stack.autonomy.executive --diagram` again'
+
+
+def test_sightings_of_the_current_leg_are_kept_and_replay_into_a_new_executive():
+    h = Harness('gnss', 'post')
+    h.fire(E.START)
+    h.see('marker', 1, (21.0, 1.0))                  # a gnss leg: not its target, not kept
+    assert h.ex.sightings == []
+    h.nav()                                          # leg 1 reached
+    h.t += 10.0
+    h.fire(E.HOLD_DONE)
+    assert h.ex.leg.kind == 'post' and h.ex.state is S.NAVIGATE
+    h.see('marker', 7, (21.0, 1.0))                  # another tag: ignored
+    h.see('marker', 1, (21.0, 1.0), distance=6.0)
+    h.see('marker', 1, (21.2, 0.8), distance=3.0)
+    assert [s.key for s in h.ex.sightings] == [1, 1] and h.ex.state is S.APPROACH
+    # A respawned executive resumes the post leg and replays them: it approaches, without a search.
+    again = Harness('gnss', 'post', start_leg=1)
+    again.fire(E.START)
+    assert again.ex.state is S.NAVIGATE
+    for s in h.ex.sightings:
+        again.see(s.kind, s.key, s.xy, s.yaw, s.distance)
+    assert again.ex.state is S.APPROACH
+    assert again.ex.target_xy() == pytest.approx(h.ex.target_xy())
+    assert again.goal.purpose.startswith('approach')

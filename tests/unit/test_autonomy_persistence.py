@@ -7,7 +7,7 @@ import os
 import pytest
 
 from rover_stack.autonomy import persistence
-from rover_stack.autonomy.executive import LegResult
+from rover_stack.autonomy.executive import LegResult, Sighting
 from rover_stack.autonomy.persistence import Progress, ProgressError, digest, load, resume_point, save
 
 TEXT = 'name: m\nlegs: []\n'
@@ -64,3 +64,19 @@ def test_damaged_files_raise(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ProgressError, match='progress'):
         load(path)
+
+
+def test_sightings_round_trip_and_malformed_ones_are_dropped():
+    sightings = [Sighting('marker', 1, (20.5, -1.0), None, 3.2), Sighting('gate', (3, 4), (30.0, 0.5), 1.2, None),
+                 Sighting('object', 'mallet', (40.0, 0.0), None, 2.0)]
+    progress = persistence.Progress('m', 'd', 'f.yaml', 'legs: []', 2, True, [],
+                                    persistence.sightings_to_json(sightings))
+    again = persistence.Progress.from_json(progress.to_json())
+    assert persistence.sightings_from_json(again.sightings) == (sightings, 0)
+    raw = [['marker', 1, 1.0, 2.0, None, None], ['marker', True, 1.0, 2.0, None, None],
+           ['rock', 1, 1.0, 2.0, None, None], ['gate', [3], 1.0, 2.0, 0.0, None],
+           ['object', 'bottle', float('nan'), 2.0, None, None], ['marker', 1, 1.0], 'junk']
+    kept, bad = persistence.sightings_from_json(raw)
+    assert kept == [Sighting('marker', 1, (1.0, 2.0), None, None)] and bad == 6
+    assert persistence.sightings_from_json({'not': 'a list'}) == ([], 1)
+    assert persistence.sightings_from_json(None) == ([], 0)

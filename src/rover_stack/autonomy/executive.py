@@ -222,6 +222,21 @@ class LegResult:
     message: str = ''
 
 
+#: Accepted observations of the current leg kept (and persisted) for a respawned executive.
+SIGHTINGS_KEPT = 40
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One accepted ``observe`` call, as given: replaying the current leg's sightings into a new
+    Executive (a respawned mission node) restores what it knew of the target."""
+    kind: str                          # 'marker', 'gate' or 'object'
+    key: object                        # tag id, (left_id, right_id) or class label
+    xy: Point                          # m, map frame
+    yaw: float | None                  # rad, gates only
+    distance: float | None             # m, seen from
+
+
 @dataclass
 class _Target:
     """Best estimate of the leg target from detections: the mean of the recent ones, each weighted by
@@ -288,6 +303,7 @@ class Executive:
         self._target: _Target | None = None
         self._planned_target: Point | None = None
         self._gate_tags: dict[int, _Target] = {}
+        self.sightings: list[Sighting] = []     # the current leg's accepted observations, newest last
         self._search_points: list[tuple[float, float, float | None]] = []   # x, y, yaw (None: any)
         self._search_index = 0
         self._approach_stage = 0
@@ -401,6 +417,7 @@ class Executive:
             return
         if math.dist(xy, leg.xy) > leg.search_radius + self.config.match_margin:
             return
+        sighting = Sighting(kind, tuple(key) if kind == 'gate' else key, (xy[0], xy[1]), yaw, distance)
         if leg.kind == 'post' and kind == 'marker' and key == leg.tag_id:
             self._update_target(xy[0], xy[1], None, now, distance=distance)
         elif leg.kind == 'object' and kind == 'object' and key == leg.object:
@@ -415,6 +432,10 @@ class Executive:
                 left, right = (self._gate_tags[tag].xy for tag in leg.tags)
                 mid, crossing = gate_from_tags(left, right)
                 self._update_target(mid[0], mid[1], crossing, now, distance=distance)
+        else:
+            return
+        self.sightings.append(sighting)
+        del self.sightings[:-SIGHTINGS_KEPT]
 
     def _update_target(self, x: float, y: float, yaw: float | None, now: float, *,
                        distance: float | None = None) -> None:
@@ -554,6 +575,7 @@ class Executive:
         leg = self.leg
         self._retries, self._target, self._planned_target = 0, None, None
         self._gate_tags, self._search_points, self._search_index, self._approach_stage = {}, [], 0, 0
+        self.sightings = []
         self._leg_started, self._paused_total, self._paused_since = self._now, 0.0, None
         self._send_leg_goal()
         self.message = f'leg {self.leg_index + 1}/{len(self.legs)} ({leg.name}, {leg.kind})'

@@ -59,6 +59,7 @@ NAV_EVENTS = {NavigateToGoal.Result.SUCCEEDED: Event.NAV_SUCCEEDED,
               NavigateToGoal.Result.FAILED: Event.NAV_FAILED,
               NavigateToGoal.Result.INVALID_GOAL: Event.NAV_FAILED}
 _TERMINAL_GOAL_STATES = (GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_CANCELED, GoalStatus.STATUS_ABORTED)
+SIGHTINGS_SAVE_PERIOD = 1.0   # s (ROS time), at most one progress write per second for new sightings
 SERVICES = {'mission/skip_leg': Event.SKIP, 'mission/pause': Event.PAUSE, 'mission/resume': Event.RESUME,
             'mission/abort_and_return': Event.ABORT_RETURN}
 
@@ -155,6 +156,8 @@ class Run:
     goal_done: Future | None = None      # resolved ('done', 'superseded', 'shutdown') for the attached goal
     next_feedback: float = 0.0           # s, monotonic
     detections: list = dataclasses.field(default_factory=list)   # recent confirmed MarkerDetection msgs
+    saved_sighting: object = None        # the newest sighting in the progress file
+    saved_sightings_at: float = -math.inf   # s, ROS time of that save
 
 
 class MissionExecutive(Node):
@@ -296,9 +299,25 @@ class MissionExecutive(Node):
         if self._pose is not None:
             executive.update_pose(*self._pose)
         executive.handle(Event.START, self._now())
+        if (saved is not None and saved.running and saved.mission_digest == digest and first == resume_leg
+                and saved.sightings):
+            self._restore_sightings(executive, saved)
         self._run = run
         self._save(run)
         return run
+
+    def _restore_sightings(self, executive: Executive, saved: persistence.Progress) -> None:
+        """Replay the saved sightings of the leg being resumed: a target found before the respawn is
+        approached again instead of searched for."""
+        sightings, bad = persistence.sightings_from_json(saved.sightings)
+        if bad:
+            self.get_logger().warning(f'{self._progress_path}: {bad} malformed sightings ignored')
+        for sighting in sightings:
+            executive.observe(sighting.kind, sighting.key, sighting.xy, sighting.yaw, self._now(),
+                              distance=sighting.distance)
+        if sightings:
+            self.get_logger().info(f'{len(sightings)} saved sightings of leg {executive.leg_index + 1} '
+                                   f'replayed: {executive.state.value}')
 
     def _maybe_auto_resume(self) -> None:
         self._auto_resume_pending = False
@@ -519,10 +538,15 @@ class MissionExecutive(Node):
     def _save(self, run: Run) -> None:
         ex = run.executive
         completed = ex.completed_legs
-        if completed == run.saved_legs and ex.finished == run.saved_final:
+        now = self._now()
+        sightings_due = (ex.sightings and ex.sightings[-1] is not run.saved_sighting
+                         and now - run.saved_sightings_at >= SIGHTINGS_SAVE_PERIOD)
+        if completed == run.saved_legs and ex.finished == run.saved_final and not sightings_due:
             return
+        sightings = ex.sightings if completed == ex.leg_index and not ex.finished else []
         progress = persistence.Progress(run.mission.name, run.digest, run.source, run.text, completed,
-                                        not ex.finished, ex.results[:completed])
+                                        not ex.finished, ex.results[:completed],
+                                        persistence.sightings_to_json(sightings))
         try:
             persistence.save(self._progress_path, progress)
         except OSError as error:
@@ -530,6 +554,7 @@ class MissionExecutive(Node):
                                     throttle_duration_sec=10.0)
             return
         run.saved_legs, run.saved_final = completed, ex.finished
+        run.saved_sighting, run.saved_sightings_at = (ex.sightings[-1] if ex.sightings else None), now
 
     # ------------------------------------------------------------ navigation client
     def _apply_commands(self, run: Run) -> None:

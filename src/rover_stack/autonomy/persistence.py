@@ -2,7 +2,9 @@
 
 The file is JSON: the mission (name, sha256 digest of its YAML text, where it came from and the text
 itself, so a respawned node can resume without a client), the outcome of every finished leg, the
-index of the next leg, and whether the mission is still running. ``save`` writes a temporary file in
+index of the next leg, whether the mission is still running, and the sightings of the leg in
+progress (so a respawned node goes straight to a post it had already found instead of searching
+again). ``save`` writes a temporary file in
 the same directory, fsyncs it, renames it over the old one and fsyncs the directory: a crash at any
 point leaves either the old or the new file, never a torn one.
 """
@@ -10,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rover_stack.autonomy.executive import LegResult
+from rover_stack.autonomy.executive import LegResult, Sighting
 
 VERSION = 1
 
@@ -38,6 +41,7 @@ class Progress:
     next_leg: int = 0              # 0-based; legs before it have a final outcome
     running: bool = True           # false once the mission ended (succeeded, failed, canceled)
     legs: list[LegResult] = field(default_factory=list)
+    sightings: list = field(default_factory=list)   # leg next_leg: [kind, key, x, y, yaw, distance]
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -90,6 +94,39 @@ def load(path: str | Path) -> Progress | None:
     except OSError as error:
         raise ProgressError(f'{path}: cannot read: {error.strerror}') from None
     return Progress.from_json(text, str(path))
+
+
+def sightings_to_json(sightings: list[Sighting]) -> list:
+    return [[s.kind, list(s.key) if isinstance(s.key, tuple) else s.key, s.xy[0], s.xy[1], s.yaw, s.distance]
+            for s in sightings]
+
+
+def _number(value, optional: bool) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def sightings_from_json(raw) -> tuple[list[Sighting], int]:
+    """(valid sightings, how many entries were malformed and dropped) from a progress file's list."""
+    out, bad = [], 0
+    for entry in raw if isinstance(raw, list) else []:
+        try:
+            kind, key, x, y, yaw, distance = entry
+        except (TypeError, ValueError):
+            bad += 1
+            continue
+        keys = {'marker': lambda k: isinstance(k, int) and not isinstance(k, bool),
+                'object': lambda k: isinstance(k, str),
+                'gate': lambda k: isinstance(k, list) and len(k) == 2 and all(isinstance(i, int) for i in k)}
+        if (kind not in keys or not keys[kind](key) or not (_number(x, False) and _number(y, False))
+                or not (_number(yaw, True) and _number(distance, True))):
+            bad += 1
+            continue
+        out.append(Sighting(kind, tuple(key) if kind == 'gate' else key, (float(x), float(y)), yaw, distance))
+    if raw is not None and not isinstance(raw, list):
+        bad += 1
+    return out, bad
 
 
 def resume_point(progress: Progress | None, mission_digest: str) -> tuple[int, list[LegResult]]:

@@ -7,8 +7,9 @@ the localization container ran 1-1.5 s of sim time behind the clock for a whole 
 stopped following the rover and the mission failed. A real rover's sensors do not outrun its
 computer; the simulation should not either.
 
-``Pacer`` tracks the newest stamp (s sim) of each paced source (the drive controller's wheel commands,
-the EKF's odometry): the clock is held while an alive source lags it by more than ``max_lag``. A
+``Pacer`` tracks the newest stamp (s sim) of each paced source (the node paces to the EKF's odometry,
+the output of the process found lagging): the clock is held while an alive source lags it by more than
+``max_lag``. A
 source whose stamp has not advanced for ``silence`` s of wall time (killed, restarting, not started,
 not initialised) is not waited for, so nothing can freeze the simulation.
 """

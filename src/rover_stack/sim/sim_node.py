@@ -69,11 +69,10 @@ class SimNodeParams:
                                     low=0.001, high=10.0, read_only=True)
     control_period: float = param(0.02, 'Sim time advanced per lockstep step', unit='s', low=0.002,
                                   high=0.5, read_only=True)
-    pace: bool = param(True, 'As fast as possible (real_time_factor 0): hold the clock while the wheel '
-                             'commands or pace_odometry_topic lag it by more than pace_max_lag',
-                       read_only=True)
-    pace_odometry_topic: str = param('odometry/filtered', "nav_msgs/Odometry paced to ('' = wheel commands "
-                                     'only)', read_only=True)
+    pace: bool = param(True, 'As fast as possible (real_time_factor 0): hold the clock while the odometry '
+                             'on pace_odometry_topic lags it by more than pace_max_lag', read_only=True)
+    pace_odometry_topic: str = param('odometry/filtered', 'nav_msgs/Odometry the clock is paced to',
+                                     read_only=True)
     pace_max_lag: float = param(0.3, 'Largest lag of a paced source behind the clock', unit='s',
                                 low=0.05, high=10.0, read_only=True)
     pace_silence: float = param(1.0, 'A paced source whose stamp has not advanced for this long is not '
@@ -160,8 +159,8 @@ class SimulatorNode(Node):
         self.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
         self.create_subscription(JointState, 'steering_commands', self._on_steering, command_qos())
         self.create_subscription(StatusLight, 'status_light', self._on_status_light, latched_qos())
-        self._pacer = Pacer(p.pace_max_lag, p.pace_silence) if p.pace else None
-        if p.pace and p.pace_odometry_topic:
+        self._pacer = Pacer(p.pace_max_lag, p.pace_silence) if p.pace and p.pace_odometry_topic else None
+        if self._pacer is not None:
             self.create_subscription(Odometry, p.pace_odometry_topic, self._on_paced_odometry, command_qos())
         self.create_service(SetBool, 'sim/estop', self._on_estop)
 
@@ -209,9 +208,6 @@ class SimulatorNode(Node):
         if parsed is not None:
             self._pending_wheels = parsed
             self._commands_since_advance += 1
-            if self._pacer is not None:
-                self._pacer.seen('wheel_commands', stamp_seconds(msg.header.stamp), self.sim.time,
-                                 time.monotonic())
 
     def _on_paced_odometry(self, msg: Odometry) -> None:
         self._pacer.seen(self.params.pace_odometry_topic, stamp_seconds(msg.header.stamp), self.sim.time,
