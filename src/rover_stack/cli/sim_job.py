@@ -8,7 +8,8 @@ Brings the whole ``sim`` profile of config/node_sets.yaml up as separate process
 runner, rover_stack.bringup.runner), sends the course's mission to ``execute_mission``, prints the
 progress (leg, state, distance to the target) and writes to DIR (default runs/<UTC time>_<course>):
 report.json, run.mcap (the main topics), trajectory.png, stack.log (every node's output) and
-mission_progress.json. If the runner respawns the mission executive, the goal is sent again and the
+mission_progress.json (one left in DIR by an earlier run is removed first: every run starts the mission
+at its first leg). If the runner respawns the mission executive, the goal is sent again and the
 mission continues from the last completed leg. Exit 0 only when the mission succeeded and every leg
 was reached according to the ground truth; 1 otherwise; 2 for bad arguments.
 """

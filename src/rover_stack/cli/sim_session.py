@@ -83,6 +83,11 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     speed = 'real time' if args.realtime else 'as fast as possible'
     print(f'rover sim: course {course.name!r}, mission {mission.name!r} ({len(mission.legs)} legs), seed '
           f'{args.seed}, {speed}; output in {out}/', flush=True)
+    if progress_path.exists():
+        # An earlier run in this directory (e.g. one that was killed): the executive would resume its
+        # mission at that run's next leg. A new run starts the mission from its first leg.
+        progress_path.unlink()
+        print(f'rover sim: removed {progress_path.name} of an earlier run in {out}', flush=True)
     stack = StackProcess(runner_argv(course.source, str(mission_path), args, progress_path),
                          out / 'stack.log', args.verbose)
     timeout = args.timeout or sum(leg.timeout for leg in mission.legs) + 120.0
