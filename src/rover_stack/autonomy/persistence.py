@@ -107,6 +107,12 @@ def _number(value, optional: bool) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: Sighting kind -> check of its key as JSON gives it back: tag id, class label, [left_id, right_id].
+_KEY_CHECKS = {'marker': lambda k: isinstance(k, int) and not isinstance(k, bool),
+               'object': lambda k: isinstance(k, str),
+               'gate': lambda k: isinstance(k, list) and len(k) == 2 and all(isinstance(i, int) for i in k)}
+
+
 def sightings_from_json(raw) -> tuple[list[Sighting], int]:
     """(valid sightings, how many entries were malformed and dropped) from a progress file's list."""
     out, bad = [], 0
@@ -116,10 +122,8 @@ def sightings_from_json(raw) -> tuple[list[Sighting], int]:
         except (TypeError, ValueError):
             bad += 1
             continue
-        keys = {'marker': lambda k: isinstance(k, int) and not isinstance(k, bool),
-                'object': lambda k: isinstance(k, str),
-                'gate': lambda k: isinstance(k, list) and len(k) == 2 and all(isinstance(i, int) for i in k)}
-        if (kind not in keys or not keys[kind](key) or not (_number(x, False) and _number(y, False))
+        if (kind not in _KEY_CHECKS or not _KEY_CHECKS[kind](key)
+                or not (_number(x, False) and _number(y, False))
                 or not (_number(yaw, True) and _number(distance, True))):
             bad += 1
             continue

@@ -108,7 +108,6 @@ def _finite(*values) -> bool:
 REPAIR_EVERY = 10
 
 
-
 class Localizer:
     """The EKF plus initialisation logic and per-sensor statistics. Times in s (any epoch)."""
 

@@ -46,7 +46,7 @@ class LaggedFilter:
         self.stats = ReplayStats()
         self._apply = apply
         self._snapshot_times: list[float] = []
-        self._snapshots: list[dict] = []
+        self._snapshots: list[tuple] = []          # Localizer.snapshot() at each of those times
         self._log: list[Measurement] = []       # applied since the oldest snapshot, in stamp order
 
     def process(self, batch: list[Measurement]) -> None:

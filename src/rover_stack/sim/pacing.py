@@ -9,9 +9,8 @@ computer; the simulation should not either.
 
 ``Pacer`` tracks the newest stamp (s sim) of each paced source (the node paces to the EKF's odometry,
 the output of the process found lagging): the clock is held while an alive source lags it by more than
-``max_lag``. A
-source whose stamp has not advanced for ``silence`` s of wall time (killed, restarting, not started,
-not initialised) is not waited for, so nothing can freeze the simulation.
+``max_lag``. A source whose stamp has not advanced for ``silence`` s of wall time (killed, restarting,
+not started, not initialised) is not waited for, so nothing can freeze the simulation.
 """
 from __future__ import annotations
 
