@@ -35,6 +35,7 @@ from rover_stack.autonomy.executive import (
 )
 from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal, yaw_of
 from rover_stack.autonomy.mission import Mission, MissionError
+from rover_stack.autonomy.server_watch import RestartWatch
 from rover_stack.autonomy.status_light import light_for
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
@@ -204,8 +205,7 @@ class MissionExecutive(Node):
         self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
         self._nav_command: NavGoal | None = None  # the goal last sent, to send again to a restarted server
         self._server_wait_since: float | None = None   # time.monotonic() since the server is not seen
-        self._servers_checked_at = -float('inf')   # time.monotonic() of the last restarted-server check
-        self._nav_servers: set[tuple] = set()     # navigate_to_goal status publishers when it was accepted
+        self._nav_watch = RestartWatch(period=1.0)   # was the server running our goal respawned?
         self._last_status = None
         self._last_light = None
         self._last_status_time = 0.0
@@ -622,17 +622,9 @@ class MissionExecutive(Node):
         handle = self._nav_handle
         if handle is None or handle.status not in _TERMINAL_GOAL_STATES:
             self._nav_ended_at = None
-            if handle is None or now - self._servers_checked_at < 1.0:   # a graph query: once a second
+            if handle is None or not self._nav_watch.due(now):
                 return
-            self._servers_checked_at = now
-            servers = self._navigator_servers()
-            if not self._nav_servers:
-                # The accepting server's status publisher was not discovered yet at the acceptance (the
-                # graph lags the action's services): take the set now. A respawn takes longer than this.
-                self._nav_servers = servers
-                return
-            restarted = bool(servers - self._nav_servers)
-            if restarted and self._nav_command is not None:
+            if self._nav_watch.restarted(self._navigator_servers(), now) and self._nav_command is not None:
                 # A navigator that did not exist at the acceptance: the one running our goal was restarted
                 # (killed and respawned), and the goal died with it.
                 self.get_logger().warning('navigate_to_goal server restarted: sending the goal again')
@@ -666,7 +658,7 @@ class MissionExecutive(Node):
                 self._nav_events.append((Event.NAV_FAILED, goal_id))
                 return
             self._nav_handle = handle
-            self._nav_servers = self._navigator_servers()
+            self._nav_watch.accepted(self._navigator_servers(), time.monotonic())
         handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
 
     def _on_nav_result(self, future, goal_id: int, handle) -> None:
