@@ -8,41 +8,21 @@
 """
 from __future__ import annotations
 
-import fcntl
 import os
-import random
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from rover_stack.testing.domains import claim_domain_id
+
 TIERS = ('unit', 'node', 'system', 'launch')
-_DOMAIN_RANGE = range(1, 102)   # valid ROS domain ids on Linux are 0..101 (0 left to people)
-_domain_lock = None
-
-
-def _claim_domain_id() -> int:
-    """Lock and return a free domain id; the lock is held for the life of this process."""
-    global _domain_lock
-    lock_dir = Path(tempfile.gettempdir()) / 'rover_stack_dds_domains'
-    lock_dir.mkdir(exist_ok=True)
-    candidates = list(_DOMAIN_RANGE)
-    random.Random(os.getpid()).shuffle(candidates)
-    for domain_id in candidates:
-        handle = open(lock_dir / f'{domain_id}.lock', 'w')  # held until exit
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        _domain_lock = handle
-        return domain_id
-    raise RuntimeError('no free ROS domain id: more than 100 test runs at once?')
+_domain_lock = None     # held for the life of this process
 
 
 def pytest_configure(config):
     if 'ROVER_TEST_DOMAIN_ID' not in os.environ:
-        domain_id = _claim_domain_id()
+        global _domain_lock
+        domain_id, _domain_lock = claim_domain_id()
         os.environ['ROVER_TEST_DOMAIN_ID'] = str(domain_id)
         os.environ['ROS_DOMAIN_ID'] = str(domain_id)
     # Nothing in the tests may reach beyond this machine: refuse to run with a wide DDS scope.

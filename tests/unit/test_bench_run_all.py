@@ -159,10 +159,18 @@ def test_last_json_line_skips_progress_and_warnings():
 
 
 def test_quick_plan_runs_one_seed_of_two_courses():
-    options = run_all.argparse.Namespace(quick=True, seeds=None, courses=None)
+    options = run_all.argparse.Namespace(quick=True, seeds=None, courses=None, jobs=1)
     benches = {name: args for name, _, args, _, _ in run_all.plan(options)}
     assert benches['mission'][:2] == ['--seeds', '1']
     assert benches['mission'][-2:] == ['--courses', 'flat_easy,urc_sprint']
     full = {name: args for name, _, args, _, _ in run_all.plan(
-        run_all.argparse.Namespace(quick=False, seeds=None, courses=None))}
+        run_all.argparse.Namespace(quick=False, seeds=None, courses=None, jobs=1))}
     assert full['mission'][:2] == ['--seeds', '10'] and '--courses' not in full['mission']
+
+
+def test_parallel_mission_seeds_are_passed_on_and_share_the_time_limit():
+    plans = {jobs: {name: (args, timeout) for name, _, args, timeout, _ in run_all.plan(
+        run_all.argparse.Namespace(quick=False, seeds=10, courses=None, jobs=jobs))} for jobs in (1, 2)}
+    args, timeout = plans[2]['mission']
+    assert args[args.index('--jobs') + 1] == '2'
+    assert timeout == plans[1]['mission'][1] / 2
