@@ -200,12 +200,13 @@ class Localizer:
 
     def _repair(self, full: bool = True) -> None:
         """Keep P symmetric; clamp its eigenvalues to [floor, ceiling] on ``full`` repairs, every
-        ``REPAIR_EVERY`` updates, and whenever a variance leaves that range."""
+        ``REPAIR_EVERY`` updates, whenever a variance falls to the floor, and whenever the trace (a bound
+        on the largest eigenvalue, which correlations can lift above every variance) reaches the ceiling."""
         c = self.config
         self._since_repair += 1
         diagonal = np.diag(self.P)
         if (full or self._since_repair >= REPAIR_EVERY or diagonal.min() <= c.covariance_floor
-                or diagonal.max() >= c.covariance_ceiling):
+                or diagonal.sum() >= c.covariance_ceiling):
             self.P = symmetric_positive_definite(self.P, c.covariance_floor, c.covariance_ceiling)
             self._since_repair = 0
         else:
