@@ -60,14 +60,9 @@ def measure(courses: list[str], seeds: int, out: Path, timeout: float = 0.0, job
     """One row per course: runs, successes, rate (0..1), mean sim and wall time of the successful runs
     (s), mean localization RMSE (m), collisions; means are None when nothing to average. ``jobs`` > 1
     runs that many seeds at once, each on a DDS domain claimed for this sweep."""
+    claims = [claim_domain_id() for _ in range(jobs)] if jobs > 1 else []   # locks held until we exit
     domains: queue.Queue = queue.Queue()     # a domain is free again when its run has ended
-    locks = []
-    for _ in range(jobs):
-        if jobs == 1:
-            domains.put(None)                # the environment's ROS_DOMAIN_ID
-            continue
-        domain, lock = claim_domain_id()     # held until this process exits
-        locks.append(lock)
+    for domain in [domain for domain, _lock in claims] or [None]:   # None: the environment's domain
         domains.put(domain)
     rows = []
     for course in courses:
