@@ -47,6 +47,7 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CameraInfo, Image
 
 from rover_interfaces.msg import MarkerDetectionArray
+from rover_stack.common.heap import keep_large_buffers_in_heap
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.camera_driver_node import camera_info_msg
 from rover_stack.perception.image_cdr import encode_image
@@ -174,6 +175,7 @@ def measure(frames: int = 300, seconds: float = 4.0, source: str = 'rendered') -
     os.environ['ROS_DOMAIN_ID'] = env['ROS_DOMAIN_ID']
     node_process = subprocess.Popen([sys.executable, '-m', 'rover_stack.perception.marker_node', '--ros-args',
                                      '--log-level', 'warn'], env=env)
+    keep_large_buffers_in_heap()   # as every node of the stack (run_nodes): this process plays the camera
     rclpy.init()
     probe = rclpy.create_node('perception_bench')
     StaticTransformBroadcaster(probe).send_transform('base_link', 'camera_optical_frame', 0, OPTICAL)

@@ -13,6 +13,8 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.signals import SignalHandlerOptions
 
+from rover_stack.common.heap import keep_large_buffers_in_heap
+
 SIGNAL_POLL = 0.25   # s, longest wait between checks for SIGINT/SIGTERM with graceful_signals
 
 
@@ -43,6 +45,7 @@ def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=No
               before_destroy: Callable[[object], None] | None = None) -> int:
     """``run_node`` for several nodes in one process and one executor (a container, see
     bringup/container.py): built in order, destroyed in reverse order; any refused -> exit 1."""
+    keep_large_buffers_in_heap()   # images: no fresh mmap and page faults per frame
     if graceful_signals:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
