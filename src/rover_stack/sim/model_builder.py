@@ -22,6 +22,7 @@ import mujoco
 
 from rover_stack.description.geometry import RoverGeometry, load_geometry
 from rover_stack.description.xacro_expand import config_path, expand
+from rover_stack.sim.ground_texture import regolith_texture
 
 TIMESTEP = 0.002                 # s, physics step
 IMAGE_WIDTH, IMAGE_HEIGHT = 640, 480   # px
@@ -45,6 +46,8 @@ WORLD_GROUP, ROVER_GROUP, VISUAL_GROUP, TERRAIN_GROUP = 0, 1, 2, 3
 OBJECT_GROUP = VISUAL_GROUP       # ground objects, waypoint flags: visual only
 VISUAL_TERRAIN_MAX = 96           # samples per side of the rendered terrain (collision uses the full grid)
 NO_CONTACT = {'contype': 0, 'conaffinity': 0}   # visual-only geoms
+GROUND_TEXTURE_PX = 512           # side of the regolith texture image
+GROUND_TEXTURE_TILE = 2.5         # m of ground one texture image covers (~5 mm per texel)
 SENSOR_SITES = {'imu': 'imu_link', 'gnss': 'gnss_link', 'range': 'laser_link'}
 
 
@@ -155,15 +158,14 @@ def _descendants(body):
 
 
 def _add_ground(spec: mujoco.MjSpec, course, terrain) -> None:
-    spec.add_texture(name='ground_tex', type=mujoco.mjtTexture.mjTEXTURE_2D,
-                           builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER, width=256, height=256,
-                           rgb1=[0.62, 0.46, 0.33], rgb2=[0.58, 0.43, 0.31],
-                           mark=mujoco.mjtMark.mjMARK_RANDOM,
-                           markrgb=[0.45, 0.33, 0.24], random=0.05)
-    spec.add_material(name='ground_mat', textures=['', 'ground_tex'], texrepeat=[60, 60], reflectance=0.0)
+    texture = regolith_texture(GROUND_TEXTURE_PX)
+    spec.add_texture(name='ground_tex', type=mujoco.mjtTexture.mjTEXTURE_2D, width=GROUND_TEXTURE_PX,
+                     height=GROUND_TEXTURE_PX, nchannel=3, data=texture.ravel().tolist())
     spec_t = getattr(course, 'terrain', None)
     size_x = float(getattr(spec_t, 'size_x', 100.0)) if spec_t is not None else 100.0
     size_y = float(getattr(spec_t, 'size_y', 100.0)) if spec_t is not None else 100.0
+    repeat = [max(1.0, size_x / GROUND_TEXTURE_TILE), max(1.0, size_y / GROUND_TEXTURE_TILE)]
+    spec.add_material(name='ground_mat', textures=['', 'ground_tex'], texrepeat=repeat, reflectance=0.0)
     if terrain is None:
         spec.worldbody.add_geom(name='ground', type=mujoco.mjtGeom.mjGEOM_PLANE,
                                 size=[size_x / 2.0, size_y / 2.0, 1.0], material='ground_mat',
