@@ -1,6 +1,7 @@
 """aruco_detector in-process: synthetic images + camera_info + a static tf over DDS -> markers, gates,
 and latest-frame dropping under a burst."""
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from rover_stack.perception.image_pipeline import rgb_to_image
 from rover_stack.perception.marker_node import ArucoDetectorNode
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
-from rover_stack.testing.waiting import spin_until
+from rover_stack.testing.waiting import spin_for, spin_until
 from rover_stack.tf.listener import StaticTransformBroadcaster
 from rover_stack.tf.transform import Transform
 
@@ -149,15 +150,17 @@ def test_a_burst_is_processed_latest_first_and_drops_are_counted(rig):
         image = plain.copy()
         draw_marker(image, big, i, 0.2, facing_pose(0.1 * (i % 5), 0.0, 1.5 + 0.1 * i), supersample=2)
         images.append(degrade(image, blur_sigma=0.7))
-    for i, image in enumerate(images):
+    probe.send(images[0], camera=big)   # the node knows the publisher from its first frame on
+    spin_until(executor, lambda: len(probe.markers) == 1, TIMEOUT, 'first frame processed')
+    for image in images[1:]:   # back to back: faster than the node takes them
         probe.send(image, camera=big)
-        spin_until(executor, lambda n=i + 1: node.frames.received >= n, TIMEOUT, f'frame {i + 1} received')
-    spin_until(executor, lambda: not node.frames.pending and len(probe.markers) == node.frames.taken,
-               TIMEOUT, 'worker idle')
+    # every frame is accounted for: taken and processed, or replaced in DDS's depth-1 history (counted
+    # from the gaps in the publisher's sequence numbers) or in the node's slot
+    spin_until(executor, lambda: node.frames.received == 12 and not node.frames.pending
+               and len(probe.markers) == node.frames.taken, TIMEOUT, 'all 12 frames accounted for')
     counts = node.frames.counts()
-    assert counts['received'] == 12
     assert counts['dropped'] >= 1
-    assert counts['processed'] + counts['dropped'] == counts['received']
+    assert counts['processed'] + counts['dropped'] == counts['received'] == 12
     # the newest frame is always processed: its marker (id 11) is in the last array
     assert [d.id for d in probe.markers[-1].detections] == [11]
 
@@ -168,6 +171,34 @@ def test_a_burst_is_processed_latest_first_and_drops_are_counted(rig):
                 return True
         return False
     spin_until(executor, reported, TIMEOUT, 'drops in diagnostics')
+
+
+def test_frames_the_worker_cannot_take_yet_stay_in_dds_and_are_counted(rig):
+    node, probe, executor = rig()
+    release = threading.Event()
+    started = threading.Event()
+    original = node.process
+
+    def slow_process(frame, image):   # the first frame keeps the worker busy until released
+        started.set()
+        release.wait(timeout=TIMEOUT)
+        original(frame, image)
+    node.process = slow_process
+    image = scene([(5, facing_pose(0.0, 0.0, 2.0))])
+    probe.send(image)
+    spin_until(executor, started.is_set, TIMEOUT, 'worker busy')
+    for _ in range(6):
+        probe.send(image)
+        spin_for(executor, 0.05)
+    # one more frame was taken into the slot; the other five were left to DDS, not taken into Python
+    assert node.frames.received == 2 and node.frames.pending
+    assert not node._gate.is_open
+    release.set()
+    spin_until(executor, lambda: len(probe.markers) == node.frames.taken and not node.frames.pending
+               and node.frames.received == 7, TIMEOUT, 'all 7 frames accounted for')
+    counts = node.frames.counts()
+    assert counts['processed'] == 3      # the first, the one in the slot, the newest from DDS
+    assert counts['dropped'] == 4        # replaced in DDS's depth-1 history, counted from the sequence gap
 
 
 def test_bad_parameters_are_refused(ros_context):

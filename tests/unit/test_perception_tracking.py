@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from rover_stack.perception.latest_frame import LatestFrame
+from rover_stack.perception.latest_frame import LatestFrame, SequenceGaps
 from rover_stack.perception.tracking import ConfirmationTracker
 
 
@@ -66,3 +66,23 @@ def test_latest_frame_wakes_a_waiting_worker_and_close_releases_it():
     slot.close()
     worker.join(timeout=5.0)
     assert not worker.is_alive() and got == ['frame', None]
+
+
+def test_sequence_gaps_count_frames_between_consecutive_numbers():
+    gaps = SequenceGaps()
+    assert gaps.missed_before(40) == 0        # the first frame: what came before was not for us
+    assert gaps.missed_before(41) == 0
+    assert gaps.missed_before(45) == 3
+    assert gaps.missed_before(3) == 0         # numbers going back: a new publisher, counting restarts
+    assert gaps.missed_before(5) == 1
+    assert gaps.missed_before(None) == 0      # RMW without sequence numbers
+    assert gaps.missed_before(0) == 0
+
+
+def test_latest_frame_counts_frames_dropped_before_they_arrived():
+    slot = LatestFrame()
+    slot.count_dropped(3)
+    slot.count_dropped(0)
+    slot.put('a')
+    assert slot.take() == 'a'
+    assert slot.counts() == {'received': 4, 'processed': 1, 'dropped': 3, 'pending': 0}

@@ -3,10 +3,15 @@ the latest frame and processes it on a worker thread.
 
 ``ImageProcessingNode`` subscribes to ``camera/image_raw`` and ``camera/camera_info`` (image QoS). The
 image callback only stores: it reads the serialized image in place (``image_cdr``: no Python message is
-built, so frames that are rate-limited or overwritten cost next to nothing), pairs it with the newest
-calibration and the camera -> base transform and puts it in a ``LatestFrame``; a worker thread takes the
-newest frame and calls ``process``. Frames overwritten before the worker took them are counted as
-dropped and reported on ``diagnostics`` with the received/processed counts and the processing time.
+built), pairs it with the newest calibration and the camera -> base transform and puts it in a
+``LatestFrame``; a worker thread takes the newest frame and calls ``process``.
+
+The image subscription sits in a ``FrameGate`` callback group: the executor takes an image only while
+the slot is empty (the gate opens when the worker takes the frame). A camera faster than the
+processing then costs nothing in Python: its surplus frames are replaced in DDS's depth-1 history
+(measured: taking a 640x480 frame costs ~1.1 ms of CPU). They are counted from the gaps in the
+publisher's sequence numbers, and reported as dropped on ``diagnostics`` with the received/processed
+counts and the processing time.
 """
 from __future__ import annotations
 
@@ -18,13 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.image_cdr import ImageView, decode_image
-from rover_stack.perception.latest_frame import LatestFrame
+from rover_stack.perception.latest_frame import LatestFrame, SequenceGaps
 from rover_stack.perception.pose import CalibrationError, CameraModel
 from rover_stack.tf import listener as tf_listener
 from rover_stack.tf.buffer import TransformBuffer, TransformLookupError
@@ -62,6 +68,40 @@ def rgb_to_image(array: np.ndarray, stamp, frame_id: str) -> Image:
     return msg
 
 
+class FrameGate(CallbackGroup):
+    """Callback group that lets one callback run per ``open()`` (thread-safe).
+
+    While closed, ``can_execute`` is false, so the executor leaves the entity out of its wait set and
+    takes nothing from it; whoever opens the gate from another thread must wake the executor.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.Lock()
+        self._open = True
+
+    def can_execute(self, entity) -> bool:
+        return self._open
+
+    def beginning_execution(self, entity) -> bool:
+        with self._lock:
+            if not self._open:
+                return False
+            self._open = False
+            return True
+
+    def ending_execution(self, entity) -> None:
+        pass
+
+    def open(self) -> None:
+        with self._lock:
+            self._open = True
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+
 @dataclass
 class Frame:
     """One image ready for processing."""
@@ -94,7 +134,10 @@ class ImageProcessingNode(Node):
         self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0, 'rate_limited': 0}
         self.process_times: deque[float] = deque(maxlen=200)   # s per processed frame
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info, image_qos())
-        self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos(), raw=True)
+        self._gate = FrameGate()
+        self._gaps = SequenceGaps()
+        self.create_subscription(Image, 'camera/image_raw', self._on_image, image_qos(), raw=True,
+                                 callback_group=self._gate)
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_timer(diagnostics_period, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._work, name=f'{name}_worker', daemon=True)
@@ -124,31 +167,38 @@ class ImageProcessingNode(Node):
         except CalibrationError as error:
             self.get_logger().error(f'ignoring camera_info: {error}', throttle_duration_sec=5.0)
 
-    def _on_image(self, serialized: bytes) -> None:
+    def _on_image(self, serialized: bytes, info) -> None:
+        missed = self._gaps.missed_before(info.get('publication_sequence_number'))
+        if not self._store(serialized, missed):
+            self._gate.open()   # nothing for the worker: take the next image
+
+    def _store(self, serialized: bytes, missed: int) -> bool:
+        """Put the image in the slot for the worker; False if it was skipped."""
+        self.frames.count_dropped(missed)
         try:
             msg = decode_image(serialized)
         except ValueError as error:
             self.skipped['bad_image'] += 1
             self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
-            return
+            return False
         if self._min_period:
             stamp = msg.stamp
             if 0.0 <= stamp - self._last_stamp < self._min_period - 1e-3:   # stamps going back: a restart
                 self.skipped['rate_limited'] += 1
-                return
+                return False
             self._last_stamp = stamp
         camera = self._camera
         if camera is None:
             self.skipped['no_camera_info'] += 1
             self.get_logger().warning('image without camera_info yet; skipped', throttle_duration_sec=5.0)
-            return
+            return False
         if (msg.width, msg.height) != (camera.width, camera.height):
             try:
                 camera = camera.scaled_to(msg.width, msg.height)
             except CalibrationError as error:   # e.g. a 0 x 0 image
                 self.skipped['bad_image'] += 1
                 self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
-                return
+                return False
         try:
             base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.frame_id)
         except TransformLookupError as error:
@@ -157,6 +207,7 @@ class ImageProcessingNode(Node):
             self.get_logger().warning(f'no transform {msg.frame_id} -> {self.base_frame}: {error}',
                                       throttle_duration_sec=5.0)
         self.frames.put(Frame(msg, camera, base_from_camera, time.monotonic()))
+        return True
 
     # ------------------------------------------------------------ worker
 
@@ -165,6 +216,7 @@ class ImageProcessingNode(Node):
             frame = self.frames.take(timeout=0.5)
             if frame is None:
                 continue
+            self._open_gate()   # the next image may come in while this one is processed
             try:
                 image = image_to_rgb(frame.msg)
             except ValueError as error:
@@ -179,6 +231,12 @@ class ImageProcessingNode(Node):
                     return
                 raise
             self.process_times.append(time.perf_counter() - start)
+
+    def _open_gate(self) -> None:
+        self._gate.open()
+        executor = self.executor
+        if executor is not None:
+            executor.wake()   # it left the image subscription out of the wait set it is blocked in
 
     def process(self, frame: Frame, image: np.ndarray) -> None:   # pragma: no cover - abstract
         raise NotImplementedError

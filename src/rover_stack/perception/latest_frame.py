@@ -1,5 +1,6 @@
 """A one-slot mailbox for frames: the subscriber puts, the worker takes the newest; overwritten frames
-that were never taken are counted as dropped. Thread-safe; no ROS imports.
+that were never taken are counted as dropped. Thread-safe; no ROS imports. ``SequenceGaps`` counts the
+frames that never reached the subscriber, from the publisher's sequence numbers.
 """
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ class LatestFrame:
                 self.dropped += 1
             self._item, self._pending = item, True
             self._condition.notify()
+
+    def count_dropped(self, count: int) -> None:
+        """Count ``count`` items that were dropped before they reached ``put`` (received and dropped)."""
+        if count > 0:
+            with self._condition:
+                self.received += count
+                self.dropped += count
 
     def take(self, timeout: float | None = 0.0) -> Any:
         """The pending item (clearing the slot), waiting up to ``timeout`` s (None = until one comes or
@@ -58,3 +66,22 @@ class LatestFrame:
         with self._condition:
             return {'received': self.received, 'processed': self.taken, 'dropped': self.dropped,
                     'pending': int(self._pending)}
+
+
+class SequenceGaps:
+    """Frames a publisher sent that never reached the callback, from its publication sequence numbers.
+
+    A number not above the previous one means a new publisher (a restarted camera): counting restarts.
+    """
+
+    def __init__(self):
+        self._last: int | None = None
+
+    def missed_before(self, sequence: int | None) -> int:
+        """Frames skipped between the previous frame and this one (0 when unknown)."""
+        if not sequence:   # None or 0: the RMW does not report sequence numbers
+            return 0
+        last, self._last = self._last, sequence
+        if last is None or sequence <= last:
+            return 0
+        return sequence - last - 1
