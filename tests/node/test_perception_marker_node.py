@@ -14,7 +14,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.camera_driver_node import camera_info_msg
-from rover_stack.perception.image_pipeline import rgb_to_image
+from rover_stack.perception.image_pipeline import FrameGate, rgb_to_image
 from rover_stack.perception.marker_node import ArucoDetectorNode
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
@@ -171,6 +171,20 @@ def test_a_burst_is_processed_latest_first_and_drops_are_counted(rig):
                 return True
         return False
     spin_until(executor, reported, TIMEOUT, 'drops in diagnostics')
+
+
+def test_frame_gate_runs_one_callback_at_a_time_and_only_while_open():
+    gate, entity = FrameGate(), object()
+    assert gate.can_execute(entity) and gate.beginning_execution(entity)
+    assert not gate.can_execute(entity) and not gate.beginning_execution(entity)   # one at a time
+    gate.ending_execution(entity)       # the executor found no message to take: still open
+    assert gate.can_execute(entity)
+    assert gate.beginning_execution(entity)
+    gate.close()                        # the callback handed a frame on
+    gate.ending_execution(entity)
+    assert not gate.can_execute(entity) and not gate.beginning_execution(entity)
+    gate.open()                         # the worker took it
+    assert gate.can_execute(entity)
 
 
 def test_frames_the_worker_cannot_take_yet_stay_in_dds_and_are_counted(rig):

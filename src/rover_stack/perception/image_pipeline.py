@@ -69,33 +69,40 @@ def rgb_to_image(array: np.ndarray, stamp, frame_id: str) -> Image:
 
 
 class FrameGate(CallbackGroup):
-    """Callback group that lets one callback run per ``open()`` (thread-safe).
+    """Callback group of an entity whose callbacks run only while the gate is open (thread-safe).
 
     While closed, ``can_execute`` is false, so the executor leaves the entity out of its wait set and
-    takes nothing from it; whoever opens the gate from another thread must wake the executor.
+    takes nothing from it. The callback closes the gate itself (``close``) when it has handed work on;
+    whoever opens it from another thread must wake the executor. One callback runs at a time.
     """
 
     def __init__(self):
         super().__init__()
         self._lock = threading.Lock()
         self._open = True
+        self._active = False
 
     def can_execute(self, entity) -> bool:
-        return self._open
+        return self._open and not self._active
 
     def beginning_execution(self, entity) -> bool:
         with self._lock:
-            if not self._open:
+            if not self._open or self._active:
                 return False
-            self._open = False
+            self._active = True
             return True
 
     def ending_execution(self, entity) -> None:
-        pass
+        with self._lock:
+            self._active = False
 
     def open(self) -> None:
         with self._lock:
             self._open = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._open = False
 
     @property
     def is_open(self) -> bool:
@@ -168,37 +175,38 @@ class ImageProcessingNode(Node):
             self.get_logger().error(f'ignoring camera_info: {error}', throttle_duration_sec=5.0)
 
     def _on_image(self, serialized: bytes, info) -> None:
-        missed = self._gaps.missed_before(info.get('publication_sequence_number'))
-        if not self._store(serialized, missed):
-            self._gate.open()   # nothing for the worker: take the next image
+        self.frames.count_dropped(self._gaps.missed_before(info.get('publication_sequence_number')))
+        frame = self._frame_of(serialized)
+        if frame is not None:
+            self._gate.close()        # before the put: the worker reopens it when it takes the frame
+            self.frames.put(frame)
 
-    def _store(self, serialized: bytes, missed: int) -> bool:
-        """Put the image in the slot for the worker; False if it was skipped."""
-        self.frames.count_dropped(missed)
+    def _frame_of(self, serialized: bytes) -> Frame | None:
+        """The image with its calibration and transform, ready for the worker; None if skipped."""
         try:
             msg = decode_image(serialized)
         except ValueError as error:
             self.skipped['bad_image'] += 1
             self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
-            return False
+            return None
         if self._min_period:
             stamp = msg.stamp
             if 0.0 <= stamp - self._last_stamp < self._min_period - 1e-3:   # stamps going back: a restart
                 self.skipped['rate_limited'] += 1
-                return False
+                return None
             self._last_stamp = stamp
         camera = self._camera
         if camera is None:
             self.skipped['no_camera_info'] += 1
             self.get_logger().warning('image without camera_info yet; skipped', throttle_duration_sec=5.0)
-            return False
+            return None
         if (msg.width, msg.height) != (camera.width, camera.height):
             try:
                 camera = camera.scaled_to(msg.width, msg.height)
             except CalibrationError as error:   # e.g. a 0 x 0 image
                 self.skipped['bad_image'] += 1
                 self.get_logger().error(f'bad image: {error}', throttle_duration_sec=5.0)
-                return False
+                return None
         try:
             base_from_camera = self.tf_buffer.lookup(self.base_frame, msg.frame_id)
         except TransformLookupError as error:
@@ -206,8 +214,7 @@ class ImageProcessingNode(Node):
             self.skipped['no_transform'] += 1
             self.get_logger().warning(f'no transform {msg.frame_id} -> {self.base_frame}: {error}',
                                       throttle_duration_sec=5.0)
-        self.frames.put(Frame(msg, camera, base_from_camera, time.monotonic()))
-        return True
+        return Frame(msg, camera, base_from_camera, time.monotonic())
 
     # ------------------------------------------------------------ worker
 
