@@ -5,6 +5,8 @@
 * Each pytest run claims its own DDS domain id (an flock'ed file per id under the temp dir), so two
   runs on one machine, or a stray process, never hear each other. Child processes inherit it.
 * ``ros_context`` gives node tests a private rclpy Context, shut down afterwards.
+* Fast DDS shared-memory files of participants that are gone (killed processes) are removed from
+  /dev/shm before and after the run (``rover_stack.testing.shm_segments``): tmpfs keeps them in RAM.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rover_stack.testing.domains import claim_domain_id
+from rover_stack.testing.shm_segments import remove_stale_segments
 
 TIERS = ('unit', 'node', 'system', 'launch')
 _domain_lock = None     # held for the life of this process
@@ -28,6 +31,17 @@ def pytest_configure(config):
     # Nothing in the tests may reach beyond this machine: refuse to run with a wide DDS scope.
     if os.environ.get('ROVER_DDS_SCOPE', 'localhost') != 'localhost':
         raise pytest.UsageError('tests run only with ROVER_DDS_SCOPE=localhost (source scripts/env.sh)')
+
+
+def pytest_sessionstart(session):
+    remove_stale_segments()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    freed = remove_stale_segments()
+    if freed:
+        terminalreporter.write_line(f'removed {freed / 2**20:.0f} MiB of Fast DDS shared memory left by '
+                                    'processes that are gone')
 
 
 def pytest_collection_modifyitems(config, items):
