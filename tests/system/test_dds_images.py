@@ -10,7 +10,6 @@ default thresholds each frame's buffers are mapped afresh (measured ~650 page fa
 per frame), with the node's thresholds they are reused (~14 faults, 1.1 ms).
 """
 import platform
-import signal
 import subprocess
 import sys
 
@@ -21,7 +20,7 @@ from sensor_msgs.msg import Image
 
 from rover_stack.common.qos import image_qos
 from rover_stack.perception.image_cdr import decode_image
-from rover_stack.testing.waiting import spin_for, spin_until
+from rover_stack.testing.waiting import spin_for, spin_until, stop_process
 
 FRAMES = 200
 RATE = 100.0   # Hz
@@ -78,15 +77,6 @@ def _start_source(sinks: int, frames: int = FRAMES, rate: float = RATE) -> subpr
                             stdout=subprocess.PIPE, text=True)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 def test_640x480_frames_at_100_hz_all_arrive(ros_context):
     node = rclpy.create_node('frame_sink', context=ros_context)
     received = []
@@ -107,7 +97,7 @@ def test_640x480_frames_at_100_hz_all_arrive(ros_context):
         # through shared memory all 200 arrive; over fragmented UDP about one in nine did
         assert len(received) >= 0.95 * FRAMES, f'{len(received)} of {FRAMES} frames arrived'
     finally:
-        _stop(source)
+        stop_process(source)
         executor.shutdown()
         node.destroy_node()
 
@@ -125,7 +115,7 @@ def test_a_subscriber_with_the_node_heap_thresholds_reuses_its_frame_buffers():
             received, faults_per_frame = out.split()
             results[mode] = (int(received), float(faults_per_frame))
     finally:
-        _stop(source)
+        stop_process(source)
         for sink in sinks.values():
             if sink.poll() is None:
                 sink.kill()

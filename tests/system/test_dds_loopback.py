@@ -1,10 +1,11 @@
 """A running ROS 2 node of this stack binds DDS sockets on loopback only (checked in /proc)."""
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from rover_stack.testing.waiting import stop_process
 
 NODE_SCRIPT = """
 import rclpy, sys
@@ -59,9 +60,4 @@ def test_node_binds_udp_on_loopback_only():
         # 0100007F is 127.0.0.1 in /proc's little-endian hex; 00000000 would be 0.0.0.0 (every interface)
         assert set(addresses) == {'0100007F'}, addresses
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)

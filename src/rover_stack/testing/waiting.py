@@ -25,3 +25,17 @@ def spin_for(executor, duration: float, step: float = 0.02) -> None:
     deadline = time.monotonic() + duration
     while (remaining := deadline - time.monotonic()) > 0:
         executor.spin_once(timeout_sec=min(step, remaining))
+
+
+def stop_process(process, timeout: float = 10.0) -> None:
+    """SIGINT ``process`` (a subprocess.Popen) and wait up to ``timeout`` s; then SIGKILL it."""
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5.0)
