@@ -39,6 +39,15 @@ LOCKS := requirements/python.lock requirements/ros-$(ROS_WHEELS).lock
 endif
 
 DEPS_STAMP := $(VENV)/.rover-deps-$(DEPS_MODE)
+# The ROS 2 launch and command-line tools (upstream Jazzy sources, scripts/build_tools.sh) in their own
+# overlay, which scripts/env.sh sources under the workspace's; a sourced distro brings its own.
+TOOLS_SRC := $(CURDIR)/../shared/ros2-jazzy-tools
+TOOLS_INSTALL := $(CURDIR)/install-tools$(SUFFIX)
+ifeq ($(DEPS_MODE),wheels-jazzy)
+TOOLS_STAMP := $(TOOLS_INSTALL)/.rover-tools-$(DEPS_MODE)
+else
+TOOLS_STAMP :=
+endif
 BUILD_STAMP := $(INSTALL_BASE)/.rover-build-$(DEPS_MODE)
 ENV := source scripts/env.sh &&
 BUILD_INPUTS := package.xml setup.py setup.cfg colcon.meta cmake/drop_wheel_build_paths.cmake \
@@ -50,7 +59,7 @@ BUILD_INPUTS := package.xml setup.py setup.cfg colcon.meta cmake/drop_wheel_buil
 help:
 	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
 
-setup: system-deps $(BUILD_STAMP)
+setup: system-deps $(TOOLS_STAMP) $(BUILD_STAMP)
 
 deps: $(DEPS_STAMP)
 
@@ -69,6 +78,12 @@ $(BUILD_STAMP): $(DEPS_STAMP) $(BUILD_INPUTS)
 		--cmake-args -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/drop_wheel_build_paths.cmake \
 		-DPython3_EXECUTABLE=$(VENV)/bin/python
 	@rm -f $(INSTALL_BASE)/.rover-build-* && touch $@
+
+ifneq ($(TOOLS_STAMP),)
+$(TOOLS_STAMP): $(DEPS_STAMP) scripts/build_tools.sh ros2-jazzy-tools.repos $(wildcard $(TOOLS_SRC)/SHA256SUMS)
+	@$(ENV) scripts/build_tools.sh "$(TOOLS_SRC)" "$(BUILD_BASE)/tools" "$(TOOLS_INSTALL)" "$(LOG_BASE)/tools"
+	@mkdir -p $(TOOLS_INSTALL) && rm -f $(TOOLS_INSTALL)/.rover-tools-* && touch $@
+endif
 
 build: setup
 

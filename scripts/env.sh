@@ -5,7 +5,8 @@
 # * Otherwise the project's venv (.venv, or .venv-<distro> for ROS_WHEELS other than jazzy) is
 #   activated and the variables that the PyPI ROS wheels would set by re-executing every Python
 #   interpreter are set here once, so no process re-executes itself.
-# * Then the workspace overlay (install/) is sourced, if it has been built.
+# * Then the ROS 2 tools overlay (install-tools/: launch, launch_testing, the ros2 CLI; no distro only)
+#   and the workspace overlay (install/) are sourced, if they have been built.
 # * DDS is kept on this machine unless ROVER_DDS_SCOPE says otherwise (docs/dds.md).
 
 # colcon's and the venv's scripts read unset variables: relax `set -u` while sourcing, restore after.
@@ -56,6 +57,14 @@ else
   export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
   unset _rover_site _rover_ld _d
 fi
+
+# The ROS 2 launch and command-line tools built from upstream source (make setup, scripts/build_tools.sh):
+# an overlay under the workspace's, only where no distro provides them.
+_rover_tools="$_rover_root/install-tools$_rover_suffix"
+if [ -n "${ROVER_USING_WHEELS:-}" ] && [ -f "$_rover_tools/local_setup.sh" ]; then
+  COLCON_CURRENT_PREFIX="$_rover_tools" . "$_rover_tools/local_setup.sh"
+fi
+unset _rover_tools
 
 if [ -f "$ROVER_INSTALL/local_setup.sh" ]; then
   # colcon's scripts read COLCON_CURRENT_PREFIX; sh-compatible local_setup works in bash and sh.
