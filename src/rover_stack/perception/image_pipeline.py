@@ -11,12 +11,14 @@ the slot is empty (the gate opens when the worker takes the frame). A camera fas
 processing then costs nothing in Python: its surplus frames are replaced in DDS's depth-1 history
 (measured: taking a 640x480 frame costs ~1.1 ms of CPU). They are counted from the gaps in the
 publisher's sequence numbers, and reported as dropped on ``diagnostics`` with the received/processed
-counts and the processing time.
+counts and the processing time. A frame whose ``process`` raises is logged with its traceback,
+counted (``process_errors``, diagnostics level ERROR) and skipped; the worker goes on with the next.
 """
 from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass
 
@@ -140,6 +142,9 @@ class ImageProcessingNode(Node):
         self._camera_source = None
         self.skipped = {'no_camera_info': 0, 'bad_image': 0, 'no_transform': 0, 'rate_limited': 0}
         self.process_times: deque[float] = deque(maxlen=200)   # s per processed frame
+        self.process_errors = 0              # frames whose process() raised (logged, skipped)
+        self.last_process_error = ''
+        self._errors_reported = 0            # process_errors at the last diagnostics message
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info, image_qos())
         self._gate = FrameGate()
         self._gaps = SequenceGaps()
@@ -233,10 +238,14 @@ class ImageProcessingNode(Node):
             start = time.perf_counter()
             try:
                 self.process(frame, image)
-            except Exception:
+            except Exception as error:  # noqa: BLE001 - one bad frame must not blind the node
                 if not self.context.ok():   # shut down while processing: the publish had nowhere to go
                     return
-                raise
+                self.process_errors += 1
+                self.last_process_error = f'{type(error).__name__}: {error}'
+                self.get_logger().error(f'processing a frame failed ({self.process_errors} so far), frame '
+                                        f'skipped:\n{traceback.format_exc()}', throttle_duration_sec=5.0)
+                continue
             self.process_times.append(time.perf_counter() - start)
 
     def _open_gate(self) -> None:
@@ -255,6 +264,7 @@ class ImageProcessingNode(Node):
         counts = self.frames.counts()
         values = {f'frames_{k}': str(v) for k, v in counts.items()}
         values.update({f'skipped_{k}': str(v) for k, v in self.skipped.items()})
+        values['process_errors'] = str(self.process_errors)
         times = np.array(self.process_times) * 1000.0
         if times.size:
             values['process_ms_p50'] = f'{np.percentile(times, 50):.1f}'
@@ -264,8 +274,13 @@ class ImageProcessingNode(Node):
         message = 'ok'
         if self._camera is None:
             level, message = DiagnosticStatus.WARN, 'waiting for camera_info'
+        elif self.process_errors > self._errors_reported:
+            level = DiagnosticStatus.ERROR
+            message = (f'{self.process_errors - self._errors_reported} frames failed in processing: '
+                       f'{self.last_process_error}')
         elif counts['dropped'] > 0:
             message = f"{counts['dropped']} frames dropped (processing slower than the camera)"
+        self._errors_reported = self.process_errors
         status = DiagnosticStatus(level=level, name=f'{self.get_name()}: frames', message=message,
                                   values=[KeyValue(key=k, value=v) for k, v in values.items()])
         array = DiagnosticArray(status=[status])
