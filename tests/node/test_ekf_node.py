@@ -264,3 +264,26 @@ def test_node_starts_from_the_config_file_values(ros_context):
         assert tuple(node.localizer.lever_arm) == (-0.30, 0.15, 0.60)
     finally:
         node.destroy_node()
+
+
+@pytest.mark.parametrize('course_file', ['urc_sprint', 'MISSION_PATH'])
+def test_course_file_takes_a_shipped_mission_name_or_a_path(ros_context, course_file):
+    """The sim profile hands its `mission` argument (a name or a path) to course_file, as the mission
+    executive and the marker detector take it."""
+    from rover_stack.autonomy.mission import find_mission, load_mission
+
+    mission = load_mission('urc_sprint')
+    value = str(find_mission('urc_sprint')) if course_file == 'MISSION_PATH' else course_file
+    node = EkfLocalization(context=ros_context, parameter_overrides=[
+        Parameter('datum_source', value='file'), Parameter('course_file', value=value)])
+    try:
+        assert node.datum.known
+        assert node.datum.plane.to_enu(mission.datum.latitude, mission.datum.longitude)[:2] == \
+            pytest.approx((0.0, 0.0), abs=1e-6)
+    finally:
+        node.destroy_node()
+
+
+def test_course_file_of_an_unknown_name_is_refused_with_the_shipped_names(ros_context):
+    with pytest.raises(ValueError, match=r'unknown mission .nope.; known: .*urc_sprint'):
+        EkfLocalization(context=ros_context, parameter_overrides=[Parameter('course_file', value='nope')])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rover_stack.autonomy.mission import MISSIONS_DIR, Mission, MissionError, load_mission_file
 from rover_stack.autonomy.mission import mission_from_text as _from_text
-from rover_stack.common.share_files import share_roots
+from rover_stack.common.share_files import names_a_file, share_roots
 
 
 def default_mission_dirs() -> list[Path]:
@@ -18,7 +18,8 @@ def resolve_goal(mission_file: str, mission_yaml: str, allowed_dirs: list[Path])
     """(mission, its YAML text, its source) for a goal; MissionError with a clear message otherwise.
 
     Exactly one of ``mission_file`` / ``mission_yaml`` must be given. A file must resolve (symlinks
-    and '..' followed) to a path inside one of ``allowed_dirs``; a bare name ('urc_demo') means
+    and '..' followed) to a path inside one of ``allowed_dirs``; a bare name ('urc_demo'; the rule of
+    ``common.share_files.names_a_file``) means
     ``<dir>/urc_demo.yaml`` in the first allowed directory that has it.
     """
     if bool(mission_file) == bool(mission_yaml):
@@ -32,7 +33,7 @@ def resolve_goal(mission_file: str, mission_yaml: str, allowed_dirs: list[Path])
 
 def _find(mission_file: str, allowed_dirs: list[Path]) -> Path:
     name = mission_file.strip()
-    if name.endswith(('.yaml', '.yml')):
+    if names_a_file(name):
         candidates = [Path(name)]
     else:
         candidates = [d / f'{name}.yaml' for d in allowed_dirs]

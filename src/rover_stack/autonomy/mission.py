@@ -16,11 +16,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rover_stack.common.share_files import share_names, share_path
+from rover_stack.common.share_files import (
+    MISSIONS_DIR,
+    UnknownNameError,
+    find_named_file,
+    names_a_file,
+    share_names,
+)
 from rover_stack.common.yaml_lines import Fields, FileFieldError, load_yaml_file, load_yaml_text
 from rover_stack.geo.enu import Datum, LocalTangentPlane
 
-MISSIONS_DIR = Path('config') / 'missions'
 LEG_KINDS = ('gnss', 'post', 'gate', 'object')
 OBJECT_KINDS = ('mallet', 'bottle')
 MAX_DATUM_DISTANCE = 20_000.0   # m, a leg farther than this from the datum is a typo in lat/lon
@@ -186,12 +191,13 @@ def load_mission_file(path: str | Path) -> Mission:
     return mission_from_fields(Fields(document, str(path), error_type=MissionError))
 
 
-def find_mission(name: str) -> Path:
-    """A shipped mission name ('urc_demo') -> config/missions/urc_demo.yaml (share or source tree)."""
-    path = share_path(MISSIONS_DIR / f'{name}.yaml')
-    if not path.is_file():
-        raise MissionError(str(path), 1, '', f'unknown mission {name!r}; known: {", ".join(list_missions())}')
-    return path
+def find_mission(name_or_path: str | Path) -> Path:
+    """A shipped mission name ('urc_demo') -> config/missions/urc_demo.yaml (share or source tree); a
+    path (with a '/' or ending in .yaml) as given: the rule of ``common.share_files.find_named_file``."""
+    try:
+        return find_named_file(name_or_path, MISSIONS_DIR, 'mission')
+    except UnknownNameError as error:
+        raise MissionError(str(name_or_path), 0, '', str(error)) from None
 
 
 def list_missions() -> list[str]:
@@ -199,13 +205,10 @@ def list_missions() -> list[str]:
 
 
 def load_mission(path_or_text: str | Path) -> Mission:
-    """A Path or a str ending in .yaml/.yml -> that file; a bare name -> the shipped mission;
+    """A mission argument: a path (``names_a_file``) or a shipped name -> that file (``find_mission``);
     any other str (several lines, or a flow mapping) -> the YAML text itself."""
-    if isinstance(path_or_text, Path):
-        return load_mission_file(path_or_text)
     text = str(path_or_text)
-    if '\n' not in text and text.strip().endswith(('.yaml', '.yml')):
-        return load_mission_file(text.strip())
-    if _NAME.fullmatch(text.strip()):
-        return load_mission_file(find_mission(text.strip()))
+    single_line = '\n' not in text.strip() and not text.lstrip().startswith('{')
+    if (single_line and names_a_file(path_or_text)) or _NAME.fullmatch(text.strip()):
+        return load_mission_file(find_mission(path_or_text))
     return mission_from_text(text)

@@ -11,6 +11,8 @@ except ImportError:
 
 PACKAGE = 'rover_stack'
 SOURCE_ROOT = Path(__file__).resolve().parents[3]
+MISSIONS_DIR = Path('config') / 'missions'   # shipped missions, <name>.yaml
+COURSES_DIR = Path('sim') / 'courses'        # shipped simulator courses, <name>.yaml
 
 
 def share_roots() -> list[Path]:
@@ -40,3 +42,29 @@ def share_names(directory: str | Path, suffix: str = '.yaml') -> list[str]:
     for root in share_roots():
         names.update(path.name[:-len(suffix)] for path in (root / directory).glob('*' + suffix))
     return sorted(names)
+
+
+class UnknownNameError(LookupError):
+    """A bare name that no shipped file in the directory has."""
+
+
+def names_a_file(value: str | Path) -> bool:
+    """True when ``value`` is a file path (a Path, or text with a '/' or ending in .yaml/.yml), False
+    for a bare name such as 'urc_sprint'. Every course/mission argument is read by this one rule."""
+    text = str(value).strip()
+    return isinstance(value, Path) or '/' in text or text.endswith(('.yaml', '.yml'))
+
+
+def find_named_file(value: str | Path, directory: str | Path, what: str,
+                    error: type[LookupError] = UnknownNameError) -> Path:
+    """A course or mission argument -> its file: a path as given (``names_a_file``), a bare name ->
+    ``<directory>/<name>.yaml`` of the installed share or the source tree; UnknownNameError naming the
+    shipped ones otherwise (``what``: 'course', 'mission'; ``error``: its type)."""
+    if names_a_file(value):
+        return Path(str(value).strip()).expanduser()
+    name = str(value).strip()
+    path = share_path(Path(directory) / f'{name}.yaml')
+    if not name or not path.is_file():
+        known = ', '.join(share_names(directory)) or 'none'
+        raise error(f"unknown {what} {name!r}; known: {known} (a path needs a '/' or a .yaml suffix)")
+    return path

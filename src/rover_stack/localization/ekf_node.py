@@ -17,6 +17,7 @@ from rover_interfaces.srv import FromLL, ToLL
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.share_files import MISSIONS_DIR, UnknownNameError, find_named_file
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.description.geometry import GeometryError, load_geometry
 from rover_stack.drive.controller_node import resolve_robot_config
@@ -75,7 +76,8 @@ class LocalizationParams:
                                    high=180.0, read_only=True)
     datum_altitude: float = param(0.0, 'Datum altitude above the WGS84 ellipsoid', unit='m', low=-1000.0,
                                   high=10000.0, read_only=True)
-    course_file: str = param('', 'Mission/course YAML with datum: and markers: ("" = none)', read_only=True)
+    course_file: str = param('', 'Mission/course YAML with datum: and markers:, or a shipped mission name '
+                             '(config/missions/<name>.yaml); "" = none', read_only=True)
     markers: tuple = param((0.0,), 'Known markers as [id, x, y, ...] in the map frame; a single 0.0 (the '
                            'default, as ROS cannot declare an empty list) = none', unit='m', read_only=True)
     use_imu_yaw: bool = param(False, 'Fuse the IMU orientation yaw (magnetometers lie; off by default)',
@@ -229,15 +231,16 @@ class EkfLocalization(Node):
             if p.datum_source == 'parameter':
                 self.datum.set(make_datum(p.datum_latitude, p.datum_longitude, p.datum_altitude,
                                           'parameters'))
-            elif p.datum_source == 'file':
-                if not p.course_file:
+            course_file = find_named_file(p.course_file, MISSIONS_DIR, 'mission') if p.course_file else None
+            if p.datum_source == 'file':
+                if course_file is None:
                     raise DatumError('datum_source is "file" but course_file is empty')
-                self.datum.set(datum_from_file(p.course_file))
-            if p.course_file:
-                self.markers.update(landmarks_from_file(p.course_file, self.datum.plane))
+                self.datum.set(datum_from_file(course_file))
+            if course_file is not None:
+                self.markers.update(landmarks_from_file(course_file, self.datum.plane))
             if list(p.markers) != [0.0]:
                 self.markers.update(landmarks_from_list(p.markers))
-        except DatumError as error:
+        except (DatumError, UnknownNameError) as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
 
     # ---- callbacks: validate and queue ----------------------------------------------------------

@@ -14,13 +14,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rover_stack.common.share_files import share_names, share_path
+from rover_stack.common.share_files import (
+    COURSES_DIR,
+    UnknownNameError,
+    find_named_file,
+    share_names,
+    share_path,
+)
 from rover_stack.common.yaml_lines import Fields, FileFieldError, load_yaml_file
 from rover_stack.geo.enu import Datum
 from rover_stack.sim.markers import DEFAULT_DICTIONARY, dictionary_size
 from rover_stack.sim.terrain import Hill, TerrainSpec
 
-COURSES_DIR = Path('sim') / 'courses'
 DIFFICULTIES = ('easy', 'medium', 'hard')
 OBJECT_KINDS = ('mallet', 'bottle')
 FACE_COUNTS = (3, 4)
@@ -36,7 +41,7 @@ class CourseError(FileFieldError):
     """A course file is missing a field or has an invalid value; str() names file, line, field."""
 
 
-class UnknownCourseError(LookupError):
+class UnknownCourseError(UnknownNameError):
     """No course of that name is shipped."""
 
 
@@ -310,15 +315,9 @@ def course_from_fields(top: Fields) -> Course:
 
 
 def find_course(name_or_path: str | Path) -> Path:
-    """A course name ('urc_demo') -> sim/courses/urc_demo.yaml (installed share or source tree);
-    anything containing a '/' or ending in .yaml is taken as a file path."""
-    text = str(name_or_path)
-    if isinstance(name_or_path, Path) or '/' in text or text.endswith(('.yaml', '.yml')):
-        return Path(name_or_path)
-    path = share_path(COURSES_DIR / f'{text}.yaml')
-    if not path.is_file():
-        raise UnknownCourseError(f'unknown course {text!r}; known: {", ".join(list_courses())}')
-    return path
+    """A course name ('urc_demo') -> sim/courses/urc_demo.yaml (installed share or source tree); a path
+    (with a '/' or ending in .yaml) as given: the rule of ``common.share_files.find_named_file``."""
+    return find_named_file(name_or_path, COURSES_DIR, 'course', UnknownCourseError)
 
 
 def list_courses() -> list[str]:
