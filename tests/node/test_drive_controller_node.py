@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import rclpy
+import rclpy.duration
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
@@ -30,9 +31,13 @@ def stamp_s(msg) -> float:
 
 
 class Harness:
-    """The controller plus a probe node that publishes its inputs and records its outputs."""
+    """The controller plus a probe node that publishes its inputs and records its outputs.
 
-    def __init__(self, ctx, **params):
+    The probe stands in for the hardware (``hardware_estop`` false every 0.5 s while ``heartbeat``)
+    and, with ``armed``, for the operator: it calls ``reset_estop`` once the controller is up (a
+    started controller is latched)."""
+
+    def __init__(self, ctx, armed=True, heartbeat=True, **params):
         overrides = {'robot_config': SKID4, 'diagnostics_period': 0.2, **params}
         self.node = DriveController(
             context=ctx, parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
@@ -43,6 +48,9 @@ class Harness:
         self.cmd = self.probe.create_publisher(TwistStamped, 'cmd_vel', command_qos())
         self.cmd_unstamped = self.probe.create_publisher(Twist, 'cmd_vel_unstamped', command_qos())
         self.estop = self.probe.create_publisher(Bool, 'estop', latched_qos())
+        self.hardware_estop = self.probe.create_publisher(Bool, 'hardware_estop', latched_qos())
+        self.heartbeat = heartbeat
+        self.probe.create_timer(0.5, lambda: self.heartbeat and self.hardware_estop.publish(Bool(data=False)))
         self.joints = self.probe.create_publisher(JointState, 'joint_states', sensor_qos())
         self.reset = self.probe.create_client(Trigger, 'reset_estop')
         self.wheels, self.odom, self.diagnostics, self.estop_state = [], [], [], []
@@ -52,6 +60,15 @@ class Harness:
         self.probe.create_subscription(Bool, 'estop_state', self.estop_state.append, latched_qos())
         spin_until(self.executor, lambda: self.cmd.get_subscription_count() > 0 and self.wheels
                    and self.reset.service_is_ready(), 10.0, 'controller discovery')
+        if armed:
+            self.arm()
+
+    def arm(self):
+        """Reset the e-stop, again until accepted (the first hardware_estop may still be on its way)."""
+        deadline = time.monotonic() + 10.0
+        while not (answer := self.reset_estop()).success:
+            assert time.monotonic() < deadline, f'reset_estop refused: {answer.message}'
+            spin_for(self.executor, 0.2)
 
     def now(self):
         return self.probe.get_clock().now()
@@ -153,6 +170,64 @@ def test_estop_latches_and_reset_is_refused_while_active(harness):
     spin_until(harness.executor, lambda: not harness.estop_state[-1].data, 3.0, 'estop_state false')
     harness.drive(0.3, 0.0, 0.3)
     spin_until(harness.executor, lambda: moving_at(harness, 0.3), 3.0, 'moving again after reset')
+
+
+def test_a_started_controller_stays_latched_until_reset(context):
+    """Issue #18 item 1: a (re)started controller came up unlatched and drove at once."""
+    h = Harness(context, armed=False)
+    try:
+        h.drive(0.3, 0.0, 1.0)       # hardware_estop false, no e-stop anywhere: still no motion
+        assert h.wheels and all(all_zero(m) for m in h.wheels), 'moved before reset_estop'
+        spin_until(h.executor, lambda: h.estop_state and h.estop_state[-1].data, 3.0, 'estop_state true')
+        h.arm()
+        spin_until(h.executor, lambda: not h.estop_state[-1].data, 3.0, 'estop_state false')
+        h.drive(0.3, 0.0, 0.3)
+        spin_until(h.executor, lambda: moving_at(h, 0.3), 3.0, 'moving after the reset')
+    finally:
+        h.close()
+
+
+def test_a_silent_hardware_estop_counts_as_pressed(context):
+    """Issue #18 item 3: silence on hardware_estop (docs/hardware_interface.md: > 3 s) is a press;
+    here the timeout is 1 s."""
+    h = Harness(context, armed=False, heartbeat=False, hardware_estop_timeout=1.0)
+    try:
+        refused = h.reset_estop()
+        assert not refused.success and 'hardware_estop' in refused.message, refused.message
+        h.heartbeat = True
+        h.arm()
+        h.drive(0.3, 0.0, 0.3)
+        spin_until(h.executor, lambda: moving_at(h, 0.3), 3.0, 'moving')
+        h.heartbeat = False
+        silent_at = time.monotonic()
+        h.estop_state.clear()
+        deadline = time.monotonic() + 3.0
+        while not (h.estop_state and h.estop_state[-1].data):
+            assert time.monotonic() < deadline, 'the silent hardware e-stop never latched'
+            h.send(0.3, 0.0)
+            spin_for(h.executor, 0.02)
+        assert time.monotonic() - silent_at >= 1.0 - 0.5 - 0.1   # the last heartbeat: <= 0.5 s before
+        h.wheels.clear()
+        h.drive(0.3, 0.0, 0.3)
+        assert all(all_zero(m) for m in h.wheels)
+    finally:
+        h.close()
+
+
+def test_stale_stamped_commands_do_not_drive_by_default(harness):
+    """Issue #18 item 4: the stamp check was off by default; a command stamped 2 s ago drove."""
+    harness.wheels.clear()
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        msg = harness.send(0.0)
+        msg.twist.linear.x = 0.3
+        msg.header.stamp = (harness.now() - rclpy.duration.Duration(seconds=2.0)).to_msg()
+        harness.cmd.publish(msg)
+        spin_for(harness.executor, 0.02)
+    spin_for(harness.executor, 0.1)
+    assert harness.wheels and all(all_zero(m) for m in harness.wheels), 'a stale command drove'
+    harness.drive(0.3, 0.0, 0.3)
+    spin_until(harness.executor, lambda: moving_at(harness, 0.3), 3.0, 'moving on fresh commands')
 
 
 def test_nan_commands_are_rejected_while_good_ones_pass(harness):

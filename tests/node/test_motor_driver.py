@@ -29,7 +29,8 @@ ZERO = (0.0,) * len(WHEELS)
 
 @dataclass
 class Probe:
-    """The rest of the stack: publishes commands at 20 Hz, keeps what the driver publishes."""
+    """The rest of the stack: publishes commands at 20 Hz (and, as the drive controller, its latch
+    state), keeps what the driver publishes."""
     node: Node
     wheels: list | None = None
     steering: list | None = None
@@ -41,6 +42,8 @@ class Probe:
     def __post_init__(self):
         self.wheel_pub = self.node.create_publisher(JointState, 'wheel_commands', command_qos())
         self.steer_pub = self.node.create_publisher(JointState, 'steering_commands', command_qos())
+        self.latch_pub = self.node.create_publisher(Bool, 'estop_state', latched_qos())
+        self.estop_pub = self.node.create_publisher(Bool, 'estop', latched_qos())
         self.node.create_subscription(JointState, 'joint_states', self.joint_states.append, sensor_qos(50))
         self.node.create_subscription(BatteryState, 'battery', self.battery.append, sensor_qos())
         self.node.create_subscription(Bool, 'hardware_estop', self.estop.append, latched_qos())
@@ -105,7 +108,9 @@ def make_driver(ctx, port, **overrides):
 
 
 @pytest.fixture
-def rig():
+def rig(request):
+    """The driver on the emulator; the probe reports a reset drive controller (estop_state false)
+    unless the test is parametrized indirectly with False."""
     emulator = EmulatedMotorController(EmulatorConfig(wheel_count=6, steering_count=4)).start()
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
@@ -115,6 +120,8 @@ def rig():
     executor.add_node(driver)
     executor.add_node(probe.node)
     rig = Rig(emulator, driver, probe, executor)
+    if getattr(request, 'param', True):
+        probe.latch_pub.publish(Bool(data=False))
     try:
         rig.until(rig.link_ok, 5.0, 'the link to come up')
         yield rig
@@ -240,6 +247,39 @@ def test_estop_and_battery_are_published(rig):
               and rig.probe.status('motors').level == DiagnosticStatus.WARN, 2.0, 'motors WARN')
     rig.emulator.set_estop(False)
     rig.until(lambda: not rig.probe.estop[-1].data, 3.0, 'hardware_estop false')
+
+
+def wheels_sent_since(rig, t0: float) -> list[tuple[float, ...]]:
+    return [c.wheel_velocities for _, c in rig.emulator.commands_since(t0)]
+
+
+@pytest.mark.parametrize('rig', [False], indirect=True)
+def test_wheel_commands_reach_the_motors_only_after_the_drive_controller_reports_a_reset(rig):
+    """Issue #18 item 2: anything publishing wheel_commands used to bypass the e-stop latch."""
+    probe, drive = rig.probe, (1.0,) * 6
+    probe.wheels = list(drive)
+    t0 = time.monotonic()
+    rig.until(lambda: len(probe.joint_states) > 30, 5.0, 'feedback while commands arrive')
+    assert set(wheels_sent_since(rig, t0)) == {ZERO}, 'moved before any e-stop reset'
+    assert 'closed' in probe.link().get('estop_gate', ''), probe.link()
+
+    probe.latch_pub.publish(Bool(data=False))                  # the drive controller was reset
+    rig.until(lambda: rig.emulator.snapshot().last_command.wheel_velocities == drive, 3.0, 'forwarded')
+
+    for press, release in (
+            (lambda: rig.emulator.set_estop(True), lambda: rig.emulator.set_estop(False)),   # the button
+            (lambda: probe.estop_pub.publish(Bool(data=True)),
+             lambda: probe.estop_pub.publish(Bool(data=False))),                            # software
+            (lambda: probe.latch_pub.publish(Bool(data=True)), lambda: None)):              # controller
+        press()
+        rig.until(lambda: rig.emulator.snapshot().last_command.wheel_velocities == ZERO, 3.0, 'stopped')
+        release()
+        released = time.monotonic()
+        spin_for(rig.executor, 0.6)
+        assert set(wheels_sent_since(rig, released)) == {ZERO}, 'moved after a release without a reset'
+        probe.latch_pub.publish(Bool(data=True))
+        probe.latch_pub.publish(Bool(data=False))           # latched, then reset by the operator
+        rig.until(lambda: rig.emulator.snapshot().last_command.wheel_velocities == drive, 3.0, 'after reset')
 
 
 def test_shutdown_sends_a_zero_command(rig):

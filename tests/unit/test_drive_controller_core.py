@@ -1,4 +1,5 @@
 """Drive controller decisions: timeout ramp, e-stop latch, command validation, saturation, steering."""
+import dataclasses
 import math
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from rover_stack.description.geometry import load_geometry
 from rover_stack.drive.controller_core import (
     REJECT_ESTOP,
     REJECT_FRAME,
+    REJECT_FUTURE,
     REJECT_NOT_FINITE,
     REJECT_OUT_OF_RANGE,
     REJECT_STALE,
@@ -24,6 +26,15 @@ DT = 0.02   # s, a 50 Hz loop
 
 def geometry(name):
     return load_geometry(ROBOTS / f'{name}.yaml')
+
+
+def armed(geom, config=None, now=0.0):
+    """A core reset by the operator at ``now``, with no heartbeat e-stop source (so the rules after
+    the latch can be tested over long runs without feeding hardware_estop)."""
+    config = dataclasses.replace(config or ControllerConfig(), silent_estop_timeouts=())
+    core = DriveControllerCore(geom, config)
+    assert core.reset_estop(now)[0]
+    return core
 
 
 def run(core, t0, t1, command=None):
@@ -56,7 +67,7 @@ def all_zero(cmd):
 ])
 def test_timeout_ramps_to_zero_within_deceleration_limits(robot, command):
     config = ControllerConfig(cmd_timeout=0.5)
-    core = DriveControllerCore(geometry(robot), config)
+    core = armed(geometry(robot), config)
     _, t = run(core, 0.0, 3.0, command)          # reach the commanded twist
     core.command(*command, now=t)
     v, w = twist(core, core.step(t))
@@ -84,7 +95,7 @@ def test_timeout_ramps_to_zero_within_deceleration_limits(robot, command):
 
 
 def test_fresh_commands_never_time_out():
-    core = DriveControllerCore(geometry('skid4'))
+    core = armed(geometry('skid4'))
     run(core, 0.0, 2.0, (0.4, 0.0))
     assert core.status(2.0).timeouts == 0
     assert core.status(2.0).command_fresh
@@ -107,15 +118,15 @@ LATCH_CASES = [
 
 @pytest.mark.parametrize('events, latched, resets', LATCH_CASES)
 def test_estop_latch_and_reset(events, latched, resets):
-    core = DriveControllerCore(geometry('skid4'))
+    core = armed(geometry('skid4'))
     run(core, 0.0, 1.0, (0.8, 0.3))
     results, t = [], 1.0
     for event in events:
         core.command(0.8, 0.3, now=t)
         if event[0] == 'set':
-            core.set_estop(event[1], event[2])
+            core.set_estop(event[1], event[2], t)
         else:
-            ok, message = core.reset_estop()
+            ok, message = core.reset_estop(t)
             assert message
             results.append(ok)
         cmd = core.step(t)
@@ -128,9 +139,9 @@ def test_estop_latch_and_reset(events, latched, resets):
 
 
 def test_refused_reset_names_the_active_source_and_keeps_zero():
-    core = DriveControllerCore(geometry('skid4'))
-    core.set_estop('hardware_estop', True)
-    ok, message = core.reset_estop()
+    core = armed(geometry('skid4'))
+    core.set_estop('hardware_estop', True, 0.0)
+    ok, message = core.reset_estop(0.0)
     assert not ok and 'hardware_estop' in message
     assert core.command(0.5, 0.0, now=0.0) == REJECT_ESTOP
     assert all_zero(core.step(0.0)) and all_zero(core.step(0.1))
@@ -138,11 +149,11 @@ def test_refused_reset_names_the_active_source_and_keeps_zero():
 
 
 def test_reset_needs_a_fresh_command_before_moving():
-    core = DriveControllerCore(geometry('skid4'))
+    core = armed(geometry('skid4'))
     run(core, 0.0, 1.0, (0.5, 0.0))
-    core.set_estop('estop', True)
-    core.set_estop('estop', False)
-    assert core.reset_estop()[0]
+    core.set_estop('estop', True, 1.0)
+    core.set_estop('estop', False, 1.0)
+    assert core.reset_estop(1.0)[0]
     outputs, t = run(core, 1.0, 1.3)
     assert all(all_zero(c) for _, c in outputs), 'the command from before the e-stop must not resume'
     outputs, _ = run(core, t, t + 0.5, (0.5, 0.0))
@@ -161,7 +172,7 @@ def test_reset_needs_a_fresh_command_before_moving():
     (0.0, 3.5, REJECT_OUT_OF_RANGE),      # reject_angular_above 3.0 rad/s
 ])
 def test_bad_commands_are_rejected_and_counted_while_good_ones_pass(v, w, reason):
-    core = DriveControllerCore(geometry('skid4'))
+    core = armed(geometry('skid4'))
     t = 0.0
     for _ in range(100):
         assert core.command(0.5, 0.2, now=t) is None
@@ -175,23 +186,105 @@ def test_bad_commands_are_rejected_and_counted_while_good_ones_pass(v, w, reason
 
 
 def test_commands_between_max_and_reject_threshold_are_clamped():
-    core = DriveControllerCore(geometry('skid4'))
+    core = armed(geometry('skid4'))
     run(core, 0.0, 3.0, (1.5, 0.0))      # max 1.0 m/s, reject above 2.0 m/s
     assert core.status(3.0).rejected == {}
     assert twist(core, core.step(3.0))[0] == pytest.approx(1.0, abs=1e-6)
 
 
-def test_stale_stamps_are_rejected_only_when_checked():
-    core = DriveControllerCore(geometry('skid4'), ControllerConfig(max_stamp_age=0.2))
-    assert core.command(0.3, 0.0, now=10.0, stamp=9.5) == REJECT_STALE
+def test_stale_and_future_stamps_are_rejected_by_default():
+    """Issue #18 item 4: the stamp check was off by default (max_stamp_age 0)."""
+    core = armed(geometry('skid4'))
+    bound, ahead = ControllerConfig().max_stamp_age, ControllerConfig().max_stamp_future
+    assert bound > 0.0 and ahead > 0.0
+    assert core.command(0.3, 0.0, now=10.0, stamp=10.0 - bound - 0.01) == REJECT_STALE
+    assert core.command(0.3, 0.0, now=10.0, stamp=10.0 + ahead + 0.01) == REJECT_FUTURE
     assert core.command(0.3, 0.0, now=10.0, stamp=9.9) is None
     assert core.command(0.3, 0.0, now=10.0, stamp=None) is None
-    unchecked = DriveControllerCore(geometry('skid4'))
+    unchecked = armed(geometry('skid4'), ControllerConfig(max_stamp_age=0.0))
     assert unchecked.command(0.3, 0.0, now=10.0, stamp=1.0) is None
 
 
-def test_commands_in_a_body_frame_pass_and_other_frames_are_rejected():
+def test_an_accepted_command_expires_at_the_stamp_age_bound():
+    """A command delivered late (stamp 0.8 s old, within the 1 s bound) drives for 0.2 s, not for
+    the whole cmd_timeout after its arrival."""
+    core = armed(geometry('skid4'), ControllerConfig(max_stamp_age=1.0, cmd_timeout=0.5))
+    assert core.command(0.3, 0.0, now=10.0, stamp=9.2) is None
+    assert core.status(10.1).command_fresh
+    assert not core.status(10.25).command_fresh
+    assert core.status(10.25).command_age == pytest.approx(0.25)
+
+
+def test_a_backward_clock_step_never_makes_an_old_command_fresh():
+    """Issue #18 item 4: a negative age (now before the arrival) counted as fresh."""
+    core = armed(geometry('skid4'))
+    run(core, 0.0, 2.0, (0.5, 0.0))
+    assert not all_zero(core.step(2.0))
+    core.command(0.5, 0.0, now=2.0)
+    assert not core.status(1.0).command_fresh          # the clock stepped back by 1 s
+    outputs, _ = run(core, 1.0, 1.9)
+    assert all_zero(outputs[-1][1]), 'the pre-step command kept driving'
+    assert core.status(1.9).timeouts == 1
+
+
+# ---- start-up and silent e-stop sources ---------------------------------------------------------
+
+def test_a_started_core_is_latched_until_reset():
+    """Issue #18 item 1: the core started unlatched, so a respawned controller drove at once."""
     core = DriveControllerCore(geometry('skid4'))
+    assert core.estop_latched and core.latch_reason == 'startup'
+    core.set_estop('hardware_estop', False, 0.0)   # released button, no e-stop anywhere
+    core.set_estop('estop', False, 0.0)
+    assert core.command(0.5, 0.0, now=0.1) == REJECT_ESTOP
+    assert all_zero(core.step(0.1)) and core.estop_latched
+    ok, message = core.reset_estop(0.2)
+    assert ok and 'startup' in message
+    outputs, _ = run(core, 0.2, 1.0, (0.5, 0.0))
+    assert not all_zero(outputs[-1][1])
+
+
+@pytest.mark.parametrize('heard_at, reset_at, ok', [
+    (None, 0.5, False),    # never heard: counts as pressed
+    (0.0, 2.9, True),
+    (0.0, 3.1, False),     # silent for more than 3 s
+    (5.0, 4.0, False),     # heard 'after' now: the clock stepped back
+])
+def test_a_silent_hardware_estop_counts_as_pressed(heard_at, reset_at, ok):
+    """Issue #18 item 3: hardware_estop silent > 3 s must count as pressed (docs/hardware_interface.md)."""
+    core = DriveControllerCore(geometry('skid4'))
+    if heard_at is not None:
+        core.set_estop('hardware_estop', False, heard_at)
+    result, message = core.reset_estop(reset_at)
+    assert result is ok, message
+    if not ok:
+        assert 'hardware_estop' in message and core.estop_latched
+
+
+def test_a_hardware_estop_going_silent_while_driving_latches():
+    core = DriveControllerCore(geometry('skid4'))
+    core.set_estop('hardware_estop', False, 0.0)
+    assert core.reset_estop(0.0)[0]
+    t = 0.0
+    while t < 2.9:                          # the heartbeat keeps coming for 2 s, then stops
+        if t <= 2.0:
+            core.set_estop('hardware_estop', False, t)
+        core.command(0.5, 0.0, now=t)
+        core.step(t)
+        t = round(t + DT, 9)
+    assert not core.estop_latched
+    assert not all_zero(core.step(t))
+    core.command(0.5, 0.0, now=5.05)
+    assert all_zero(core.step(5.05)) and core.estop_latched
+    assert core.latch_reason == 'hardware_estop silent'
+    assert core.status(5.05).estop_active_sources == ('hardware_estop',)
+    core.set_estop('hardware_estop', False, 5.1)     # heard again: the latch stays until a reset
+    core.command(0.5, 0.0, now=5.1)
+    assert all_zero(core.step(5.1)) and core.estop_latched
+    assert core.reset_estop(5.2)[0]
+
+
+def test_commands_in_a_body_frame_pass_and_other_frames_are_rejected():
+    core = armed(geometry('skid4'))
     for frame in ('', 'base_link', 'base_footprint'):
         assert core.command(0.3, 0.0, now=1.0, frame_id=frame) is None
     for frame in ('odom', 'map', 'camera_link'):
@@ -221,7 +314,7 @@ FAST = ControllerConfig(linear=AxisLimits(5.0, 50.0, 50.0), angular=AxisLimits(5
     ('corner6', (2.0, 0.8)),
 ])
 def test_saturation_scales_all_wheels_and_keeps_the_radius(robot, command):
-    core = DriveControllerCore(geometry(robot), FAST)
+    core = armed(geometry(robot), FAST)
     outputs, t = run(core, 0.0, 2.0, command)
     cmd = outputs[-1][1]
     peak = max(abs(s) for s in cmd.wheel_velocities.values())
@@ -233,7 +326,7 @@ def test_saturation_scales_all_wheels_and_keeps_the_radius(robot, command):
 
 
 def test_no_saturation_below_the_wheel_limit():
-    core = DriveControllerCore(geometry('skid4'), FAST)
+    core = armed(geometry('skid4'), FAST)
     outputs, t = run(core, 0.0, 1.0, (0.5, 0.5))
     assert twist(core, outputs[-1][1]) == pytest.approx((0.5, 0.5), abs=1e-6)
     assert core.status(t).saturation_factor == 1.0
@@ -243,7 +336,7 @@ def test_no_saturation_below_the_wheel_limit():
 
 def test_corner_wheels_wait_for_the_steering():
     g = geometry('corner6')
-    core = DriveControllerCore(g, ControllerConfig(wait_for_steering=True, steering_tolerance=0.05))
+    core = armed(g, ControllerConfig(wait_for_steering=True, steering_tolerance=0.05))
     target = core.kinematics.inverse(0.3, 0.5).steering_angles
     outputs, _ = run(core, 0.0, 1.5, (0.3, 0.5))
     previous = {j: 0.0 for j in target}
@@ -265,14 +358,14 @@ def test_corner_wheels_wait_for_the_steering():
 
 
 def test_corner_wheels_move_at_once_without_waiting():
-    core = DriveControllerCore(geometry('corner6'), ControllerConfig(wait_for_steering=False))
+    core = armed(geometry('corner6'), ControllerConfig(wait_for_steering=False))
     outputs, _ = run(core, 0.0, 0.1, (0.3, 0.5))
     assert not all_zero(outputs[-1][1])
     assert not core.status(0.1).waiting_for_steering
 
 
 def test_corner_waits_on_measured_steering_when_feedback_is_fresh():
-    core = DriveControllerCore(geometry('corner6'), ControllerConfig(steering_tolerance=0.05))
+    core = armed(geometry('corner6'), ControllerConfig(steering_tolerance=0.05))
     target = core.kinematics.inverse(0.3, 0.5).steering_angles
     t = 0.0
     for _ in range(100):   # commanded steering reaches the target but the wheels report it stuck at 0
@@ -285,7 +378,7 @@ def test_corner_waits_on_measured_steering_when_feedback_is_fresh():
 
 
 def test_corner_stop_keeps_the_steering():
-    core = DriveControllerCore(geometry('corner6'))
+    core = armed(geometry('corner6'))
     outputs, t = run(core, 0.0, 1.5, (0.3, 0.5))
     steered = outputs[-1][1].steering_angles
     outputs, _ = run(core, t, t + 2.0)
@@ -334,7 +427,7 @@ def test_parse_joint_feedback_with_and_without_steering():
 
 
 def test_steering_only_feedback_does_not_refresh_the_wheel_feedback_age():
-    core = DriveControllerCore(geometry('corner6'))
+    core = armed(geometry('corner6'))
     core.feedback(1.0, {'steer_front_left_joint': 0.1}, wheels=False)
     assert core.status(1.5).feedback_age is None
     core.feedback(2.0, {})

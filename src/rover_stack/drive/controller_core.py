@@ -4,13 +4,17 @@ One ``DriveControllerCore`` takes body-twist commands (v m/s along base_link x, 
 e-stop source states and joint feedback, and on every ``step(now)`` returns the ``WheelCommand``
 (wheel joint -> rad/s, steering joint -> rad) to send to the hardware. Safety rules, in order:
 
-1. E-stop latch: once any source (software topic, hardware e-stop, ...) reports active, the output is
-   zero from the next step on and stays zero until ``reset_estop()``, which is refused while any
-   source is still active. A reset also drops the last command: motion needs a fresh command.
-2. Command validation: NaN/inf, or |v|/|w| beyond the configured reject thresholds, or (optionally)
-   a stamp older than ``max_stamp_age`` is rejected, counted by reason and never used.
-3. Command timeout: with no valid command for ``cmd_timeout`` s the target becomes zero, and the
-   output ramps down through the deceleration limits.
+1. E-stop latch: the core starts latched (a (re)started controller never moves before an operator's
+   ``reset_estop()``); once any source (software topic, hardware e-stop, ...) reports active, the output
+   is zero from the next step on and stays zero until ``reset_estop()``, which is refused while any
+   source is still active. A source with a heartbeat timeout (``silent_estop_timeouts``: the hardware
+   e-stop, 3 s) counts as active while it has not been heard for that long, or never. A reset also
+   drops the last command: motion needs a fresh command.
+2. Command validation: NaN/inf, |v|/|w| beyond the configured reject thresholds, a stamp older than
+   ``max_stamp_age`` or more than ``max_stamp_future`` ahead is rejected, counted by reason, never used.
+3. Command timeout: a command is fresh while at most ``cmd_timeout`` s old by its arrival AND at most
+   ``max_stamp_age`` s old by its stamp; a negative age (the clock stepped back) is never fresh. Without
+   a fresh command the target becomes zero, and the output ramps down through the deceleration limits.
 4. Twist limits (velocity, acceleration, deceleration) from ``TwistLimiter``; wheel-speed saturation
    scales the whole twist by one factor so the turning radius is kept.
 5. Corner steering: steering moves at most at ``max_steering_rate``; with ``wait_for_steering`` the
@@ -34,6 +38,8 @@ REJECT_OUT_OF_RANGE = 'out_of_range'
 REJECT_STALE = 'stale_stamp'
 REJECT_FRAME = 'wrong_frame'
 REJECT_ESTOP = 'estop_latched'
+REJECT_FUTURE = 'future_stamp'
+STARTUP = 'startup'    # the latch reason of a core that was never reset
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,10 @@ class ControllerConfig:
     reject_linear_above: float = 2.0     # m/s; |v| above this is refused, not clamped
     reject_angular_above: float = 3.0    # rad/s
     cmd_timeout: float = 0.5             # s without a valid command -> ramp to zero
-    max_stamp_age: float = 0.0           # s; 0 = do not check command stamps (else also refuse future ones)
+    max_stamp_age: float = 1.0           # s; older stamps are refused (0 = no stamp checks: unsynced clocks)
+    max_stamp_future: float = 0.5        # s; stamps further ahead of now are refused (with max_stamp_age > 0)
+    silent_estop_timeouts: tuple[tuple[str, float], ...] = (('hardware_estop', 3.0),)   # (source, s):
+    # a source not heard for that long (or never) counts as active
     command_frames: tuple[str, ...] = ('base_link', 'base_footprint')   # body frames a twist may name
     # (the same planar twist in each); a stamped twist in another frame is refused
     wait_for_steering: bool = True
@@ -57,8 +66,13 @@ class ControllerConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0.0:
                 raise ValueError(f'{name} must be a positive number, got {value}')
-        if not math.isfinite(self.max_stamp_age) or self.max_stamp_age < 0.0:
-            raise ValueError(f'max_stamp_age must be >= 0, got {self.max_stamp_age}')
+        for name in ('max_stamp_age', 'max_stamp_future'):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0.0:
+                raise ValueError(f'{name} must be >= 0, got {value}')
+        for source, timeout in self.silent_estop_timeouts:
+            if not math.isfinite(timeout) or timeout <= 0.0:
+                raise ValueError(f'silent e-stop timeout of {source} must be positive, got {timeout}')
         if self.reject_linear_above < self.linear.max_velocity:
             raise ValueError('reject_linear_above must be at least the linear max_velocity')
         if self.reject_angular_above < self.angular.max_velocity:
@@ -93,11 +107,15 @@ class DriveControllerCore:
         self._steering = SteeringRateLimiter(geometry.max_steering_rate, geometry.max_steering_angle)
         self._steering_joints = geometry.steering_joints
         self._cmd: tuple[float, float] | None = None
-        self._cmd_time: float | None = None
+        self._cmd_time: float | None = None     # s, arrival of the last valid command
+        self._cmd_stamp: float | None = None    # s, its header stamp (None: unstamped)
         self._was_fresh = False
         self._last_step: float | None = None
         self._estop_sources: dict[str, bool] = {}
-        self._latched = False
+        self._estop_heard: dict[str, float] = {}          # source -> s, last report (heartbeat sources)
+        self._silent_timeouts = dict(self.config.silent_estop_timeouts)
+        self._latched = True
+        self._latch_reason = STARTUP
         self._rejected: Counter[str] = Counter()
         self._accepted = 0
         self._timeouts = 0
@@ -120,7 +138,7 @@ class DriveControllerCore:
         if reason is not None:
             self._rejected[reason] += 1
             return reason
-        self._cmd, self._cmd_time = (float(v), float(w)), now
+        self._cmd, self._cmd_time, self._cmd_stamp = (float(v), float(w)), now, stamp
         self._accepted += 1
         return None
 
@@ -129,43 +147,60 @@ class DriveControllerCore:
             return REJECT_NOT_FINITE
         if abs(v) > self.config.reject_linear_above or abs(w) > self.config.reject_angular_above:
             return REJECT_OUT_OF_RANGE
-        if self.config.max_stamp_age > 0.0 and stamp is not None \
-                and abs(now - stamp) > self.config.max_stamp_age:
-            return REJECT_STALE
+        if self.config.max_stamp_age > 0.0 and stamp is not None:
+            if now - stamp > self.config.max_stamp_age:
+                return REJECT_STALE
+            if stamp - now > self.config.max_stamp_future:
+                return REJECT_FUTURE
         if self._latched:
             return REJECT_ESTOP
         return None
 
-    def set_estop(self, source: str, active: bool) -> None:
-        """Report one e-stop source's state; an active source latches the e-stop."""
+    def set_estop(self, source: str, active: bool, now: float) -> None:
+        """Report one e-stop source's state at ``now`` (s); an active source latches the e-stop."""
         self._estop_sources[source] = bool(active)
+        self._estop_heard[source] = now
         if active:
-            self._latch()
+            self._latch(source)
 
-    def _latch(self) -> None:
+    def _latch(self, reason: str) -> None:
+        if not self._latched:
+            self._latch_reason = reason
         self._latched = True
-        self._cmd = self._cmd_time = None
+        self._cmd = self._cmd_time = self._cmd_stamp = None
         self._was_fresh = False
         self._limiter.reset()
 
-    def reset_estop(self) -> tuple[bool, str]:
-        """Clear the latch if no source is active: (success, human-readable reason)."""
-        active = self.active_estop_sources()
+    def reset_estop(self, now: float) -> tuple[bool, str]:
+        """Clear the latch at ``now`` (s) if no source is active: (success, human-readable reason)."""
+        active = self.active_estop_sources(now)
         if active:
             return False, f'e-stop source(s) still active: {", ".join(active)}'
-        was = self._latched
+        was, reason = self._latched, self._latch_reason
         self._latched = False
-        self._cmd = self._cmd_time = None
+        self._cmd = self._cmd_time = self._cmd_stamp = None
         self._was_fresh = False
         self._limiter.reset()
-        return True, 'e-stop reset' if was else 'e-stop was not latched'
+        return True, f'e-stop reset (latched by {reason})' if was else 'e-stop was not latched'
 
-    def active_estop_sources(self) -> tuple[str, ...]:
-        return tuple(sorted(name for name, active in self._estop_sources.items() if active))
+    def active_estop_sources(self, now: float) -> tuple[str, ...]:
+        """Sources reporting active at ``now`` (s), and heartbeat sources silent for their timeout (or
+        never heard, or heard 'after' now: the clock stepped back)."""
+        active = {name for name, on in self._estop_sources.items() if on}
+        for name, timeout in self._silent_timeouts.items():
+            heard = self._estop_heard.get(name)
+            if heard is None or not 0.0 <= now - heard <= timeout:
+                active.add(name)
+        return tuple(sorted(active))
 
     @property
     def estop_latched(self) -> bool:
         return self._latched
+
+    @property
+    def latch_reason(self) -> str:
+        """What latched the e-stop ('startup' or a source name); meaningful while latched."""
+        return self._latch_reason
 
     def feedback(self, now: float, steering_angles: dict[str, float] | None = None,
                  wheels: bool = True) -> None:
@@ -183,9 +218,12 @@ class DriveControllerCore:
         """Advance to ``now`` (s) and return the command for the joints."""
         dt = 0.0 if self._last_step is None else min(max(now - self._last_step, 0.0), MAX_STEP_DT)
         self._last_step = now
+        silent = [s for s in self.active_estop_sources(now) if not self._estop_sources.get(s)]
+        if silent:
+            self._latch(f'{silent[0]} silent')
         if self._latched:
             return self._stopped()
-        fresh = self._cmd_time is not None and now - self._cmd_time <= self.config.cmd_timeout
+        fresh = self._command_fresh(now)
         if self._was_fresh and not fresh:
             self._timeouts += 1
         self._was_fresh = fresh
@@ -195,6 +233,13 @@ class DriveControllerCore:
             return self._step_corner(v_target, w_target, dt, now)
         self._v, self._w = self._limiter.step(v_target, w_target, dt)
         return self._wheels(self._v, self._w)
+
+    def _command_fresh(self, now: float) -> bool:
+        """The last valid command is young enough by arrival and by stamp (never by a negative age)."""
+        if self._cmd_time is None or not 0.0 <= now - self._cmd_time <= self.config.cmd_timeout:
+            return False
+        return (self._cmd_stamp is None or self.config.max_stamp_age <= 0.0
+                or now - self._cmd_stamp <= self.config.max_stamp_age)
 
     def _stopped(self) -> WheelCommand:
         self._v = self._w = 0.0
@@ -256,8 +301,8 @@ class DriveControllerCore:
         age = None if self._cmd_time is None else now - self._cmd_time
         return ControllerStatus(
             estop_latched=self._latched,
-            estop_active_sources=self.active_estop_sources(),
-            command_fresh=age is not None and age <= self.config.cmd_timeout,
+            estop_active_sources=self.active_estop_sources(now),
+            command_fresh=self._command_fresh(now),
             command_age=age,
             timeouts=self._timeouts,
             accepted=self._accepted,

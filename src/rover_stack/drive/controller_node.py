@@ -53,9 +53,13 @@ class DriveParams:
     rate: float = param(50.0, 'Control loop rate', unit='Hz', low=1.0, high=1000.0, read_only=True)
     cmd_timeout: float = param(0.5, 'No valid command for this long ramps the output to zero', unit='s',
                                low=0.02, high=5.0, read_only=True)
-    max_stamp_age: float = param(0.0, 'Reject commands whose header stamp is older (or further ahead) than '
-                                 'this; 0 = no check',
+    max_stamp_age: float = param(1.0, 'Reject commands whose header stamp is older than this, and let an '
+                                 'accepted one expire at this age; 0 = no stamp checks (unsynchronised clocks)',
                                  unit='s', low=0.0, high=10.0, read_only=True)
+    max_stamp_future: float = param(0.5, 'Reject commands stamped further ahead of now than this (with '
+                                    'max_stamp_age > 0)', unit='s', low=0.0, high=10.0, read_only=True)
+    hardware_estop_timeout: float = param(3.0, 'hardware_estop silent (or never heard) for this long counts '
+                                          'as pressed', unit='s', low=0.1, high=60.0, read_only=True)
     linear_max_velocity: float = param(1.0, 'Top forward/backward speed', unit='m/s', low=0.01, high=10.0,
                                        read_only=True)
     linear_max_acceleration: float = param(1.0, 'Linear acceleration limit', unit='m/s^2', low=0.01,
@@ -137,7 +141,8 @@ def controller_config(p: DriveParams) -> ControllerConfig:
         linear=AxisLimits(p.linear_max_velocity, p.linear_max_acceleration, p.linear_max_deceleration),
         angular=AxisLimits(p.angular_max_velocity, p.angular_max_acceleration, p.angular_max_deceleration),
         reject_linear_above=p.reject_linear_above, reject_angular_above=p.reject_angular_above,
-        cmd_timeout=p.cmd_timeout, max_stamp_age=p.max_stamp_age,
+        cmd_timeout=p.cmd_timeout, max_stamp_age=p.max_stamp_age, max_stamp_future=p.max_stamp_future,
+        silent_estop_timeouts=(('hardware_estop', p.hardware_estop_timeout),),
         command_frames=tuple(dict.fromkeys([p.base_frame, *p.command_frames])),
         wait_for_steering=p.wait_for_steering,
         steering_tolerance=p.steering_tolerance, feedback_timeout=p.feedback_timeout)
@@ -151,7 +156,8 @@ class DriveController(Node):
         (a frame_id other than '', ``base_frame`` or one of ``command_frames`` is rejected).
       * ``cmd_vel_unstamped`` (geometry_msgs/Twist): only with ``accept_unstamped_twist``.
       * ``estop``, ``hardware_estop`` (std_msgs/Bool, true = stop): latched (transient local) plus a
-        best-effort volatile subscription, so any publisher QoS matches. True latches the e-stop.
+        best-effort volatile subscription, so any publisher QoS matches. True latches the e-stop;
+        ``hardware_estop`` silent for ``hardware_estop_timeout`` s (or never heard) counts as true.
       * ``joint_states`` (sensor_msgs/JointState, sensor QoS): wheel velocity or position feedback and
         steering positions, for odometry and for ``wait_for_steering``.
     Publishes:
@@ -164,7 +170,8 @@ class DriveController(Node):
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray, every ``diagnostics_period`` s).
     Services:
       * ``reset_estop`` (std_srvs/Trigger): clears the latch; refused (success false, message says
-        why) while any e-stop source is still true.
+        why) while any e-stop source is still true. The node STARTS LATCHED: nothing moves the rover
+        after a (re)start before this call (docs/safety.md).
     Parameters: see ``DriveParams`` (limits in m/s, m/s^2, rad/s, rad/s^2; times in s; read-only).
     Callbacks only store; one timer at ``rate`` Hz steps the core and publishes. Zero wheel speeds
     are published on e-stop, on command timeout (after a ramp) and on shutdown.
@@ -200,7 +207,7 @@ class DriveController(Node):
             self.create_subscription(Twist, 'cmd_vel_unstamped', self._on_cmd_unstamped, command_qos())
         for topic in ESTOP_SOURCES:
             def on_estop(msg, source=topic):
-                self.core.set_estop(source, msg.data)
+                self.core.set_estop(source, msg.data, self._now())
             for qos in (latched_qos(), sensor_qos(depth=10)):
                 self.create_subscription(Bool, topic, on_estop, qos)
         self.create_subscription(JointState, 'joint_states', self._on_joint_states, sensor_qos(depth=20))
@@ -211,7 +218,7 @@ class DriveController(Node):
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"robot '{self.geometry.name}' ({self.geometry.kinematics}, {len(self.geometry.wheels)} wheels) "
-            f'from {path}; {p.rate:g} Hz, timeout {p.cmd_timeout:g} s')
+            f'from {path}; {p.rate:g} Hz, timeout {p.cmd_timeout:g} s; e-stop latched until reset_estop')
 
     # ---- callbacks: store only ------------------------------------------------------------------
     def _now(self) -> float:
@@ -241,7 +248,7 @@ class DriveController(Node):
         self._feedback.append((parsed, stamp if stamp > 0.0 else now, now))
 
     def _on_reset_estop(self, _request, response):
-        response.success, response.message = self.core.reset_estop()
+        response.success, response.message = self.core.reset_estop(self._now())
         if response.success:
             self.get_logger().info(f'reset_estop: {response.message}')
         else:
@@ -257,8 +264,8 @@ class DriveController(Node):
         if latched != self._published_latch:
             self._estop_pub.publish(Bool(data=latched))
             if latched:
-                self.get_logger().error(
-                    f'E-STOP latched (active: {", ".join(self.core.active_estop_sources()) or "none now"})')
+                active = ', '.join(self.core.active_estop_sources(now)) or 'none now'
+                self.get_logger().error(f'E-STOP latched by {self.core.latch_reason} (active: {active})')
             self._published_latch = latched
 
     def _integrate_feedback(self) -> None:

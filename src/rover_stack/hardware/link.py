@@ -8,9 +8,9 @@ States:
 * ``LINK_LOST``: no valid frame for ``link_timeout`` (also the state before the first frame).
 * ``ERROR``: frames arrive but something is wrong: the MCU does not acknowledge heartbeats (it does
   not hear us), its joint counts differ from the configuration, or the serial port failed.
-* ``OK``: otherwise. Only in OK are fresh commands forwarded; in any other state, and when a
-  command is older than ``command_timeout``, the wheels are commanded to 0 rad/s and the steering
-  is told to hold where it is.
+* ``OK``: otherwise. Only in OK are fresh commands forwarded; in any other state, when a command
+  is older than ``command_timeout``, and while the e-stop gate (``EstopGate``) is closed, the wheels
+  are commanded to 0 rad/s and the steering is told to hold where it is.
 """
 from __future__ import annotations
 
@@ -63,6 +63,46 @@ class LinkConfig:
             raise ValueError('LinkConfig.ack_timeout must be longer than heartbeat_period')
 
 
+class EstopGate:
+    """Whether wheel commands may reach the motors: the motor driver's own copy of the e-stop latch.
+
+    Closed at start and on every stop event (``estop_state`` true from the drive controller, a source
+    such as the software ``estop`` topic or the MCU's hardware button going active); opened only by
+    ``estop_state`` false (the controller's latch was reset) received after the last stop event, and
+    only while no source is active. So a publisher of ``wheel_commands`` other than a reset drive
+    controller never moves the wheels.
+    """
+
+    def __init__(self):
+        self._reset_seen = False
+        self._active: set[str] = set()
+        self.reason = 'no e-stop reset reported by the drive controller yet'
+
+    def report(self, source: str, active: bool) -> None:
+        """A stop source's state (true = stop); a rising edge closes the gate until the next reset."""
+        if active and source not in self._active:
+            self._reset_seen = False
+            self.reason = f'{source} pressed; waiting for the drive controller\'s e-stop reset'
+        (self._active.add if active else self._active.discard)(source)
+
+    def controller_latched(self, latched: bool) -> None:
+        """The drive controller's ``estop_state``: false (reset) opens the gate once no source is active."""
+        if latched:
+            self._reset_seen = False
+            self.reason = 'drive controller e-stop latched'
+        else:
+            self._reset_seen = True
+
+    @property
+    def open(self) -> bool:
+        return self._reset_seen and not self._active
+
+    def why_closed(self) -> str:
+        if self._active:
+            return f'{", ".join(sorted(self._active))} active'
+        return '' if self._reset_seen else self.reason
+
+
 class MotorLink:
     """The host end of the protocol: feed it received bytes and call ``step`` periodically.
 
@@ -92,6 +132,7 @@ class MotorLink:
         self._last_heartbeat: float | None = None
         self._wheel_cmd: tuple[tuple[float, ...], float] | None = None
         self._steering_cmd: tuple[tuple[float, ...], float] | None = None
+        self.gate = EstopGate()
 
     # --- inputs -----------------------------------------------------------------------------------
 
@@ -142,6 +183,7 @@ class MotorLink:
                                     f'configuration has {expected[0]} / {expected[1]}')
             return
         self._count_mismatch = ''
+        self.gate.report('hardware_estop', feedback.estop_pressed)
         self.feedback, self.feedback_time, self._new_feedback = feedback, now, True
 
     def _on_ack(self, ack: HeartbeatAck, now: float) -> None:
@@ -191,7 +233,7 @@ class MotorLink:
                             hold_steering=True)
 
     def _drive_command(self, now: float) -> DriveCommand:
-        if self.state is not LinkState.OK:
+        if self.state is not LinkState.OK or not self.gate.open:
             command = self._stop_command()
         else:
             wheels = self._fresh(self._wheel_cmd, now)

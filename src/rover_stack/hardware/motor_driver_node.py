@@ -66,6 +66,10 @@ class MotorDriver(Node):
         every steering joint.
       A command must name every joint of its group exactly once with finite values within the
       geometry limits (max_wheel_speed, max_steering_angle); others are rejected whole and counted.
+      * ``estop_state`` (std_msgs/Bool, latched; from the drive controller) and ``estop`` (std_msgs/Bool,
+        latched + best effort): the e-stop gate (``EstopGate``). Wheels stay at zero from start-up, a
+        pressed hardware button, ``estop`` true or ``estop_state`` true until ``estop_state`` false (the
+        controller was reset) arrives with no source active (docs/safety.md).
     Publishes:
       * ``joint_states`` (sensor_msgs/JointState, sensor QoS): per wheel position (rad, unwrapped) and
         velocity (rad/s), per steering joint position (rad) and velocity (rad/s, differenced), at
@@ -77,8 +81,8 @@ class MotorDriver(Node):
         age, rejected commands; MCU faults, battery, e-stop.
     Parameters: see ``MotorDriverParams`` (times in ms or s as named, rates in Hz; read-only).
     Callbacks store; a timer at ``rate`` Hz reads the port (non-blocking), steps the link and writes.
-    Wheels are commanded to 0 rad/s (steering held) when a command is stale, when the link is not OK
-    and on shutdown.
+    Wheels are commanded to 0 rad/s (steering held) when a command is stale, when the link is not OK,
+    while the e-stop gate is closed and on shutdown.
     """
 
     def __init__(self, **node_kwargs):
@@ -109,6 +113,10 @@ class MotorDriver(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_subscription(JointState, 'wheel_commands', self._on_wheel_commands, command_qos())
         self.create_subscription(JointState, 'steering_commands', self._on_steering_commands, command_qos())
+        self.create_subscription(Bool, 'estop_state', lambda m: self.link.gate.controller_latched(m.data),
+                                 latched_qos())
+        for qos in (latched_qos(), sensor_qos(depth=10)):
+            self.create_subscription(Bool, 'estop', lambda m: self.link.gate.report('estop', m.data), qos)
         self.create_timer(1.0 / p.rate, self._step)
         self.create_timer(p.status_period, self._publish_status)
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
@@ -258,6 +266,7 @@ class MotorDriver(Node):
         }
         values.update({f'errors_{kind}': str(n) for kind, n in link.errors.items()})
         values['rejected_commands'] = str(sum(self.rejected.values()))
+        values['estop_gate'] = 'open' if link.gate.open else f'closed: {link.gate.why_closed()}'
         values.update({f'rejected_{reason}': str(n) for reason, n in sorted(self.rejected.items())})
         return DiagnosticStatus(level=level, name=f'{NODE_NAME}: link',
                                 message=f'{link.state.value}: {link.reason}', hardware_id=self.params.port,
