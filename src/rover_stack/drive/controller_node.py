@@ -54,7 +54,7 @@ class DriveParams:
     cmd_timeout: float = param(0.5, 'No valid command for this long ramps the output to zero', unit='s',
                                low=0.02, high=5.0, read_only=True)
     max_stamp_age: float = param(1.0, 'Reject commands whose header stamp is older than this, and let an '
-                                 'accepted one expire at this age; 0 = no stamp checks (unsynchronised clocks)',
+                                 'accepted one expire at this age; 0 = no stamp checks (unsynced clocks)',
                                  unit='s', low=0.0, high=10.0, read_only=True)
     max_stamp_future: float = param(0.5, 'Reject commands stamped further ahead of now than this (with '
                                     'max_stamp_age > 0)', unit='s', low=0.0, high=10.0, read_only=True)
