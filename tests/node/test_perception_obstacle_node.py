@@ -104,3 +104,41 @@ def test_scans_without_a_transform_and_invalid_scans_are_dropped(rig):
     node._on_scan(orphan)
     spin_until(executor, lambda: node.counts['dropped_no_transform'] == 1, TIMEOUT, 'orphan scan dropped')
     assert grids == [] and node.grid is None
+
+
+def test_without_a_scan_the_grid_follows_the_rover_and_the_diagnostics_say_avoidance_is_off(ros_context):
+    """A rover without a lidar (rover profile, lidar:=none): after no_scan_timeout the diagnostics are ERROR
+    'no scan ... obstacle avoidance is off', and a grid (all unknown) centred on the rover is published, so
+    the navigator can still drive (docs/running.md)."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    node = ObstacleGridNode(context=ros_context, parameter_overrides=[
+        Parameter('size', value=10.0), Parameter('rate', value=20.0), Parameter('no_scan_timeout', value=0.5)])
+    probe = rclpy.create_node('no_scan_probe', context=ros_context)
+    tf = TransformBroadcaster(probe)
+    grids, diagnostics = [], []
+    probe.create_subscription(OccupancyGrid, 'obstacles/grid', grids.append, command_qos())
+    probe.create_subscription(DiagnosticArray, 'diagnostics', diagnostics.append, command_qos())
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    try:
+        spin_until(executor, tf.subscription_count, TIMEOUT, 'wiring')
+
+        def moved_grid():
+            stamp = probe.get_clock().now().to_msg()
+            tf.send_transform('odom', 'base_link', stamp_to_ns(stamp), Transform((30.0, -4.0, 0.0)))
+            executor.spin_once(timeout_sec=0.05)
+            return grids and abs(grids[-1].info.origin.position.x + 5.0 - 30.0) < 0.5
+
+        deadline = time.monotonic() + TIMEOUT
+        while not moved_grid():
+            assert time.monotonic() < deadline, 'no grid centred on the rover without scans'
+        assert set(np.frombuffer(bytes(grids[-1].data), dtype=np.int8).tolist()) == {-1}
+        spin_until(executor, lambda: any(s.level == DiagnosticStatus.ERROR and 'no scan' in s.message
+                                         for d in diagnostics for s in d.status), TIMEOUT, 'no-scan diagnostics')
+        assert 'obstacle avoidance is off' in diagnostics[-1].status[0].message
+    finally:
+        executor.shutdown(timeout_sec=1.0)
+        probe.destroy_node()
+        node.destroy_node()

@@ -40,7 +40,9 @@ _WHEN_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:(==|!=)\s*(\S+)\s*)?$'
 _NODE_FIELDS = {'package', 'executable', 'name', 'namespace', 'parameters', 'remappings', 'respawn',
                 'respawn_delay', 'required', 'when', 'container'}
 _ARG_FIELDS = {'default', 'description', 'choices'}
-_PROFILE_FIELDS = {'description', 'args', 'nodes'}
+_PROFILE_FIELDS = {'description', 'args', 'nodes', 'peers', 'waivers'}
+_GROUP_FIELDS = {'description', 'args', 'nodes'}
+_TOP_FIELDS = {'groups', 'profiles'}
 TRUE_TEXT = ('true', '1')     # what launch's IfCondition accepts, case-insensitive
 FALSE_TEXT = ('false', '0')
 
@@ -99,12 +101,22 @@ class NodeEntry:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A need (a topic name, as the nodes write it) that may stay unmet while ``when`` holds, and why."""
+    need: str
+    when: Condition
+    reason: str
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named node set with its launch arguments."""
     name: str
     description: str
     args: dict[str, ArgDecl]
     nodes: tuple[NodeEntry, ...]
+    peers: tuple[str, ...] = ()           # profiles on other machines whose nodes this one talks to
+    waivers: tuple[Waiver, ...] = ()      # needs the graph check accepts as unmet, and when
 
     @property
     def namespaced(self) -> bool:
@@ -258,15 +270,67 @@ def parse_node_sets(text: str, source: str = '<node sets>',
         raise where.error(f'not valid YAML: {exc}') from exc
     if not isinstance(data, dict) or not isinstance(data.get('profiles'), dict) or not data['profiles']:
         raise where.error("expected a mapping with a non-empty 'profiles' mapping at the top")
+    unknown = set(data) - _TOP_FIELDS
+    if unknown:
+        raise where.error(f'unknown top-level keys {sorted(unknown)}; allowed: {sorted(_TOP_FIELDS)}')
+    groups = _parse_groups(where, data.get('groups') or {})
     profiles = {}
     for name, body in data['profiles'].items():
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise where.error(f'profile name {name!r} must be an identifier')
-        profiles[name] = _parse_profile(where, name, body, executables)
+        profiles[name] = _parse_profile(where, name, body, executables, groups)
+    for profile in profiles.values():
+        missing = [peer for peer in profile.peers if peer not in profiles or peer == profile.name]
+        if missing:
+            raise where.error(f'peers {missing} are not other profiles of the file', profile=profile.name,
+                              field='peers')
     return profiles
 
 
-def _parse_profile(where: _Where, name: str, body: Any, executables: Mapping[str, str]) -> Profile:
+def _parse_groups(where: _Where, raw: Any) -> dict[str, dict]:
+    """``groups:``: named node lists (with the arguments they use) that profiles include."""
+    if not isinstance(raw, dict):
+        raise where.error("'groups' must be a mapping of group name -> {description, args, nodes}")
+    groups = {}
+    for name, body in raw.items():
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise where.error(f'group name {name!r} must be an identifier')
+        if not isinstance(body, dict) or not isinstance(body.get('nodes'), list):
+            raise where.error(f'group {name!r} must be a mapping with a list of nodes')
+        unknown = set(body) - _GROUP_FIELDS
+        if unknown:
+            raise where.error(f'group {name!r}: unknown keys {sorted(unknown)}; '
+                              f'allowed: {sorted(_GROUP_FIELDS)}')
+        if not isinstance(body.get('args') or {}, dict):
+            raise where.error(f'group {name!r}: args must be a mapping')
+        groups[name] = body
+    return groups
+
+
+def _expand_groups(where: _Where, profile: str, raw_nodes: list, raw_args: dict,
+                   groups: dict[str, dict]) -> tuple[list, dict]:
+    """The profile's node list with every ``- group: NAME`` item replaced by the group's nodes, and its
+    arguments: the included groups' arguments, then the profile's own (which win: a profile may change
+    a default, e.g. use_sim_time)."""
+    nodes: list = []
+    args: dict = {}
+    for item in raw_nodes:
+        if isinstance(item, dict) and 'group' in item:
+            name = item['group']
+            if set(item) != {'group'}:
+                raise where.error(f'a group item has only the key group, got {sorted(item)}', profile=profile)
+            if name not in groups:
+                raise where.error(f'unknown group {name!r}; groups: {sorted(groups)}', profile=profile)
+            nodes += groups[name]['nodes']
+            args.update(groups[name].get('args') or {})
+        else:
+            nodes.append(item)
+    args.update(raw_args)
+    return nodes, args
+
+
+def _parse_profile(where: _Where, name: str, body: Any, executables: Mapping[str, str],
+                   groups: dict[str, dict] | None = None) -> Profile:
     if not isinstance(body, dict):
         raise where.error('must be a mapping with args and nodes', profile=name)
     unknown = set(body) - _PROFILE_FIELDS
@@ -275,16 +339,42 @@ def _parse_profile(where: _Where, name: str, body: Any, executables: Mapping[str
     description = body.get('description', '')
     if not isinstance(description, str):
         raise where.error('must be text', profile=name, field='description')
-    args = _parse_args(where, name, body.get('args') or {})
     nodes_raw = body.get('nodes')
     if nodes_raw is None:
         nodes_raw = []
     if not isinstance(nodes_raw, list):
         raise where.error('must be a list of node entries', profile=name, field='nodes')
+    raw_args = body.get('args') or {}
+    if not isinstance(raw_args, dict):
+        raise where.error('must be a mapping of argument name -> {default, description}',
+                          profile=name, field='args')
+    nodes_raw, raw_args = _expand_groups(where, name, nodes_raw, raw_args, groups or {})
+    args = _parse_args(where, name, raw_args)
+    peers = body.get('peers') or []
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise where.error('must be a list of profile names', profile=name, field='peers')
     nodes = tuple(_parse_node(where, name, index, entry, args=args, executables=executables)
                   for index, entry in enumerate(nodes_raw))
     _check_containers(where, name, nodes)
-    return Profile(name, description, args, nodes)
+    waivers = _parse_waivers(where, name, body.get('waivers') or [], args)
+    return Profile(name, description, args, nodes, tuple(peers), waivers)
+
+
+def _parse_waivers(where: _Where, profile: str, raw: Any, args: dict[str, ArgDecl]) -> tuple[Waiver, ...]:
+    if not isinstance(raw, list):
+        raise where.error('must be a list of {need, when, reason}', profile=profile, field='waivers')
+    waivers = []
+    for item in raw:
+        if (not isinstance(item, dict) or set(item) != {'need', 'when', 'reason'}
+                or not all(isinstance(item[k], str) and item[k].strip() for k in item)):
+            raise where.error(f'each waiver is {{need, when, reason}} (texts), got {item!r}', profile=profile,
+                              field='waivers')
+
+        def fail(message: str, field: str | None = None) -> NodeSetError:
+            return where.error(message, profile=profile, field=f'waivers.{field}')
+
+        waivers.append(Waiver(item['need'], _parse_when(item['when'], args, fail), item['reason'].strip()))
+    return tuple(waivers)
 
 
 def _check_containers(where: _Where, profile: str, nodes: tuple[NodeEntry, ...]) -> None:
@@ -387,11 +477,17 @@ def _parse_node(where: _Where, profile: str, index: int, entry: Any, *, args: di
         return value
 
     package = entry.get('package', PACKAGE)
-    if package != PACKAGE:
-        raise fail(f'must be {PACKAGE!r} (the only package whose executables are known), got {package!r}',
-                   'package')
+    if not isinstance(package, str) or not _NAME_RE.match(package):
+        raise fail(f'package name {package!r} must be an identifier', 'package')
     executable = entry['executable']
-    if not isinstance(executable, str) or executable not in executables:
+    if package != PACKAGE:
+        # Another package's node (e.g. a vendor's lidar driver): started as <prefix>/lib/PACKAGE/EXECUTABLE;
+        # the runner reports it unavailable where that package is not installed.
+        if not isinstance(executable, str) or not re.match(r'^[A-Za-z0-9_.-]+$', executable):
+            raise fail(f'executable {executable!r} must be a file name', 'executable')
+        if 'container' in entry:
+            raise fail(f'only {PACKAGE} nodes can share a container process', 'container')
+    elif not isinstance(executable, str) or executable not in executables:
         raise fail(f'unknown executable {executable!r}; it must be a key of rover_stack/executables.py '
                    f'EXECUTABLES: {sorted(executables)}', 'executable')
     if not isinstance(entry['name'], str) or not _NAME_RE.match(entry['name']):

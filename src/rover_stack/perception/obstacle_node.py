@@ -42,6 +42,10 @@ class GridParams:
     base_frame: str = param('base_link', 'Rover frame the grid is centred on', read_only=True)
     transform_timeout: float = param(0.5, 'How long a scan may wait for its transform', unit='s', low=0.0,
                                      high=5.0, read_only=True)
+    no_scan_timeout: float = param(3.0, 'Without a scan for this long the diagnostics say so (ERROR: '
+                                        'obstacle avoidance is off) and the grid follows the rover with what '
+                                        'it has (all unknown if no scan ever came)', unit='s', low=0.5,
+                                   high=60.0, read_only=True)
 
 
 class ObstacleGridNode(Node):
@@ -51,9 +55,10 @@ class ObstacleGridNode(Node):
     ``tf``/``tf_static`` for ``odom_frame`` <- scan frame (at the scan stamp) and <- ``base_frame``.
     Publishes: ``obstacles/grid`` (nav_msgs/OccupancyGrid, reliable) at ``rate`` Hz in ``odom_frame``,
     centred on the rover: -1 unknown, 0 free, 99 within ``inflation_radius`` of an obstacle, 100 obstacle;
-    ``diagnostics`` (scans integrated / dropped). Parameters (read-only): size (m), resolution (m),
+    ``diagnostics`` (scans integrated / dropped; ERROR while no scan came for ``no_scan_timeout``: obstacle
+    avoidance is off, e.g. a rover without a lidar). Parameters (read-only): size (m), resolution (m),
     inflation_radius (m), max_clear_range (m), max_mark_range (m), rate (Hz), odom_frame, base_frame,
-    transform_timeout (s).
+    transform_timeout (s), no_scan_timeout (s).
     """
 
     def __init__(self, **node_kwargs):
@@ -70,6 +75,7 @@ class ObstacleGridNode(Node):
         self.tf_buffer = TransformBuffer()
         self.tf_listener = TransformListener(self, self.tf_buffer)
         self._pending: deque[tuple[LaserScan, float]] = deque(maxlen=MAX_PENDING_SCANS)
+        self._last_scan = time.monotonic()      # the start counts as a scan: no alarm before the timeout
         self.counts = {'received': 0, 'integrated': 0, 'dropped_no_transform': 0, 'dropped_invalid': 0,
                        'dropped_overflow': 0}
         self.create_subscription(LaserScan, 'scan', self._on_scan, sensor_qos(10))
@@ -80,6 +86,7 @@ class ObstacleGridNode(Node):
 
     def _on_scan(self, msg: LaserScan) -> None:
         self.counts['received'] += 1
+        self._last_scan = time.monotonic()
         if len(self._pending) == self._pending.maxlen:
             self.counts['dropped_overflow'] += 1
         self._pending.append((msg, time.monotonic()))
@@ -91,8 +98,24 @@ class ObstacleGridNode(Node):
             if not self._integrate(scan, received):
                 still_waiting.append((scan, received))
         self._pending = still_waiting
+        if self._scan_silent():
+            self._follow_rover()
         if self.grid is not None:
             self._publish_grid()
+
+    def _scan_silent(self) -> bool:
+        return time.monotonic() - self._last_scan > self.params.no_scan_timeout
+
+    def _follow_rover(self) -> None:
+        """No scans: keep the grid (unknown where never seen) centred on the rover so navigation goes on
+        without obstacle avoidance, which the diagnostics report."""
+        try:
+            x, y, _ = self.tf_buffer.lookup(self.params.odom_frame, self.params.base_frame).translation
+        except TransformLookupError:
+            return
+        if self.grid is None:
+            self.grid = RollingGrid(self._config, centre=(x, y))
+        self.grid.recentre(x, y)
 
     def _integrate(self, scan: LaserScan, received: float) -> bool:
         """Add one scan; False if its transform may still come (keep it), True when done with it."""
@@ -150,6 +173,10 @@ class ObstacleGridNode(Node):
         dropped = self.counts['dropped_no_transform'] + self.counts['dropped_invalid']
         level = DiagnosticStatus.WARN if dropped or self.grid is None else DiagnosticStatus.OK
         message = 'no scan integrated yet' if self.grid is None else f'{dropped} scans dropped'
+        if self._scan_silent():
+            level = DiagnosticStatus.ERROR
+            message = (f'no scan for {time.monotonic() - self._last_scan:.0f} s: obstacle avoidance is off '
+                       f'(is the lidar connected? the rover profile with lidar:=none has none)')
         status = DiagnosticStatus(level=level, name=f'{self.get_name()}: grid', message=message,
                                   values=[KeyValue(key=k, value=str(v)) for k, v in self.counts.items()])
         array = DiagnosticArray(status=[status])
