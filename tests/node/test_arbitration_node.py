@@ -6,6 +6,7 @@ import pytest
 import rclpy
 import yaml
 from geometry_msgs.msg import TwistStamped
+from rclpy.duration import Duration
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
@@ -51,16 +52,22 @@ class Rig:
         self.joystick = probe.create_publisher(TwistStamped, 'joystick/cmd_vel', command_qos())
         self.autonomy = probe.create_publisher(TwistStamped, 'autonomy/cmd_vel', command_qos())
         self.estop = probe.create_publisher(Bool, 'estop', latched_qos())
-        self.out, self.active = [], []
+        self.out, self.active, self.last_stamp = [], [], {}
         probe.create_subscription(TwistStamped, 'cmd_vel', self.out.append, command_qos())
         probe.create_subscription(String, 'active_source', lambda m: self.active.append(m.data),
                                   latched_qos())
 
-    def publish(self, publisher, vx):
+    def publish(self, publisher, vx, age=0.0):
+        """Publish vx stamped ``age`` s ago."""
         msg = TwistStamped()
-        msg.header.stamp = self.probe.get_clock().now().to_msg()
+        msg.header.stamp = (self.probe.get_clock().now() - Duration(seconds=age)).to_msg()
+        self.last_stamp['autonomy' if publisher is self.autonomy else 'joystick'] = msg.header.stamp
         msg.twist.linear.x = vx
         publisher.publish(msg)
+
+    def autonomy_stamp(self):
+        """The stamp of the last autonomy twist published (kept by ``publish``)."""
+        return self.last_stamp['autonomy']
 
     def run(self, duration, **sources):
         """Publish each named source's vx at 50 Hz for ``duration`` s."""
@@ -133,3 +140,23 @@ def test_bad_table_refuses_to_start(tmp_path):
             CommandArbitration(context=ctx, parameter_overrides=[Parameter('inputs_file', value=str(path))])
     finally:
         ctx.try_shutdown()
+
+
+def test_the_winner_s_stamp_is_forwarded_and_stale_twists_never_win(rig):
+    """Issue #18 item 4: the arbitration re-stamped every twist with its own time, so a delayed one
+    looked fresh to the controller."""
+    rig.wait_for(0.2, 'autonomy', autonomy=0.2)
+    sent = []
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        rig.publish(rig.joystick, 0.6, age=0.5)       # older than the joystick's 0.3 s timeout
+        rig.publish(rig.autonomy, 0.2, age=0.1)
+        sent.append(rig.autonomy_stamp())
+        spin_for(rig.executor, 0.02)
+    assert rig.output_is(0.2, 'autonomy'), 'a stale joystick twist took over'
+    assert rig.node.arbiter.dropped['joystick'] >= 20
+    def ns(stamp):
+        return stamp.sec * 10**9 + stamp.nanosec
+    forwarded = [ns(m.header.stamp) for m in rig.out[-10:]]
+    # to within 1 us: the stamp travels through the core as float seconds (~0.2 us resolution now)
+    assert all(any(abs(f - ns(s)) <= 1000 for s in sent) for f in forwarded), 'cmd_vel was re-stamped'

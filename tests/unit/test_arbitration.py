@@ -9,6 +9,7 @@ from rover_stack.drive.arbitration import (
     IDLE,
     ZERO_TWIST,
     Arbiter,
+    ArbitrationResult,
     ArbitrationConfigError,
     config_from_dict,
 )
@@ -165,3 +166,57 @@ def test_shipped_table_is_valid_and_ordered():
     by_name = {s.name: s.priority for s in config.sources + config.locks}
     assert by_name['estop'] > by_name['joystick'] > by_name['base_station'] > by_name['autonomy']
     assert all(not s.topic.startswith('/') for s in config.sources + config.locks)
+    assert by_name['hardware_estop'] > by_name['joystick']
+    hardware = next(lock for lock in config.locks if lock.name == 'hardware_estop')
+    assert hardware.topic == 'hardware_estop' and hardware.timeout == 3.0   # silent 3 s = pressed
+
+
+# ---- stamps (issue #18 item 4) ------------------------------------------------------------------
+
+def test_the_winner_s_stamp_is_forwarded_and_an_unstamped_twist_gets_its_arrival():
+    a = arbiter(with_link_heartbeat_at=10.0)
+    assert a.on_twist('autonomy', twist(0.4), 10.0, stamp=9.8)
+    assert a.step(10.1).stamp == 9.8
+    assert a.on_twist('joystick', twist(0.2), 10.2)
+    assert a.step(10.3) == ArbitrationResult(twist(0.2), 'joystick', 10.2)
+    assert a.step(11.0) == ArbitrationResult(ZERO_TWIST, IDLE, None)      # both timed out: zero, stamped by the node
+
+
+@pytest.mark.parametrize('source, now, stamp, kept', [
+    ('joystick', 10.0, 9.6, True),
+    ('joystick', 10.0, 9.4, False),      # older than the source's 0.5 s timeout on arrival
+    ('autonomy', 10.0, 9.4, True),       # autonomy's timeout is 1.0 s
+    ('joystick', 10.0, 10.4, True),      # ahead, within max_future (0.5 s)
+    ('joystick', 10.0, 10.6, False),     # too far ahead
+    ('joystick', 10.0, math.nan, False),
+])
+def test_stale_and_future_stamps_are_dropped_on_arrival(source, now, stamp, kept):
+    a = arbiter(with_link_heartbeat_at=now)
+    assert a.on_twist(source, twist(0.3), now, stamp=stamp) is kept
+    assert a.dropped[source] == (0 if kept else 1)
+    assert (a.step(now).active == source) is kept
+
+
+def test_a_delayed_twist_is_fresh_only_for_the_rest_of_its_timeout():
+    """Stamped 0.4 s before it arrived (a DDS or executor stall): the joystick's 0.5 s run out 0.1 s
+    after the arrival, not 0.5 s after it."""
+    a = arbiter(with_link_heartbeat_at=10.0)
+    assert a.on_twist('joystick', twist(0.3), 10.0, stamp=9.6)
+    assert a.step(10.05).active == 'joystick'
+    assert a.step(10.15) == ArbitrationResult(ZERO_TWIST, IDLE, None)
+
+
+def test_a_backward_clock_step_never_makes_an_old_twist_fresh():
+    a = Arbiter(config_from_dict({**TABLE, 'locks': []}))
+    a.on_twist('autonomy', twist(0.3), 10.0)
+    a.on_twist('joystick', twist(0.2), 10.0, stamp=10.0)
+    assert a.step(10.6).active == 'autonomy'
+    assert a.step(9.0) == ArbitrationResult(ZERO_TWIST, IDLE, None)      # the clock stepped back 1.6 s
+
+
+def test_a_heartbeat_lock_heard_after_now_is_engaged():
+    a = arbiter(with_link_heartbeat_at=10.0)
+    a.on_twist('base_station', twist(0.3), 10.0)
+    assert a.step(10.1).active == 'base_station'
+    a.on_twist('base_station', twist(0.3), 9.0)
+    assert a.step(9.0).active == 'lock:link'             # link heard at 10.0, now 9.0: a clock step

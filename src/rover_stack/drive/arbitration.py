@@ -9,16 +9,19 @@ Inputs come from a table (config/arbitration.yaml)::
 
 Rules, evaluated on every ``step(now)``:
 
-* A source is fresh while its last valid twist is at most ``timeout`` s old. The fresh source with
-  the highest priority wins and its twist is the output.
+* A twist's time is its header stamp, or its arrival when unstamped (stamp 0). A stamped twist older
+  than its source's ``timeout`` or more than ``max_future`` s ahead is dropped on arrival.
+* A source is fresh while its last valid twist is at most ``timeout`` s old, by its arrival AND by its
+  stamp; a negative age (the clock stepped back) is never fresh. The fresh source with the highest
+  priority wins; its twist is the output, with its time (stamp) forwarded.
 * A lock is engaged while its last value is true; with ``timeout`` > 0 it is also engaged when no
-  message came for ``timeout`` s (or none yet): a heartbeat whose loss stops the rover. With
-  ``timeout`` 0 a lock never expires.
+  message came for ``timeout`` s (or none yet, or its last one 'after' now): a heartbeat whose loss
+  stops the rover. With ``timeout`` 0 a lock never expires.
 * An engaged lock with a priority above the winner (or any engaged lock when no source is fresh)
   forces a zero twist, reported as ``lock:<name>``.
 * No fresh source and no lock: zero twist, reported as ``idle``. The output is always a twist to
   publish — zero, never silence.
-* Twists with a NaN/inf component are dropped and counted per source.
+* Twists with a NaN/inf component, a stale or a future stamp are dropped and counted per source.
 
 Twists are 6-tuples (vx, vy, vz m/s, wx, wy, wz rad/s) in the sender's frame (base_link).
 """
@@ -105,29 +108,36 @@ def config_from_dict(data, where: str = '<arbitration config>') -> ArbitrationCo
 class ArbitrationResult:
     twist: tuple[float, ...]   # 6 components, zero when locked or idle
     active: str                # winning source name, 'lock:<name>' or 'idle'
+    stamp: float | None = None   # s, the winning twist's time (stamp, else arrival); None when zero
 
 
 class Arbiter:
     """Keeps the latest input of every source and lock; ``step(now)`` decides the output."""
 
-    def __init__(self, config: ArbitrationConfig):
+    def __init__(self, config: ArbitrationConfig, max_future: float = 0.5):
+        if not math.isfinite(max_future) or max_future < 0.0:
+            raise ValueError(f'max_future must be >= 0 s, got {max_future}')
         self.config = config
+        self.max_future = max_future     # s, stamps further ahead are dropped
         self._sources = {s.name: s for s in config.sources}
         self._locks = {lock.name: lock for lock in config.locks}
-        self._twists: dict[str, tuple[tuple[float, ...], float]] = {}
+        self._twists: dict[str, tuple[tuple[float, ...], float, float]] = {}   # (twist, arrival, time)
         self._lock_values: dict[str, tuple[bool, float]] = {}
         self.dropped: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
 
-    def on_twist(self, source: str, twist, now: float) -> bool:
-        """Store a twist (6 numbers) from ``source`` received at ``now`` s; False if dropped."""
+    def on_twist(self, source: str, twist, now: float, stamp: float | None = None) -> bool:
+        """Store a twist (6 numbers) from ``source`` received at ``now`` s, stamped ``stamp`` s (None:
+        unstamped); False if dropped."""
         if source not in self._sources:
             raise KeyError(f'unknown source {source!r}')
         values = tuple(float(x) for x in twist)
-        if len(values) != 6 or not all(math.isfinite(x) for x in values):
+        stale = stamp is not None and not (
+            math.isfinite(stamp) and -self.max_future <= now - stamp <= self._sources[source].timeout)
+        if len(values) != 6 or not all(math.isfinite(x) for x in values) or stale:
             self.dropped[source] += 1
             return False
-        self._twists[source] = (values, now)
+        self._twists[source] = (values, now, now if stamp is None else stamp)
         self.received[source] += 1
         return True
 
@@ -138,12 +148,15 @@ class Arbiter:
 
     def source_fresh(self, name: str, now: float) -> bool:
         entry = self._twists.get(name)
-        return entry is not None and now - entry[1] <= self._sources[name].timeout
+        if entry is None:
+            return False
+        timeout = self._sources[name].timeout
+        return 0.0 <= now - entry[1] <= timeout and now - entry[2] <= timeout
 
     def lock_engaged(self, name: str, now: float) -> bool:
         spec = self._locks[name]
         value = self._lock_values.get(name)
-        if spec.timeout > 0.0 and (value is None or now - value[1] > spec.timeout):
+        if spec.timeout > 0.0 and (value is None or not 0.0 <= now - value[1] <= spec.timeout):
             return True
         return value is not None and value[0]
 
@@ -158,4 +171,5 @@ class Arbiter:
             return ArbitrationResult(ZERO_TWIST, LOCK_PREFIX + top.name)
         if winner is None:
             return ArbitrationResult(ZERO_TWIST, IDLE)
-        return ArbitrationResult(self._twists[winner.name][0], winner.name)
+        twist, _, stamp = self._twists[winner.name]
+        return ArbitrationResult(twist, winner.name, stamp)

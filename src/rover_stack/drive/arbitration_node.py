@@ -8,11 +8,13 @@ import yaml
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TwistStamped
 from rclpy.node import Node
+from rclpy.time import Time
 from std_msgs.msg import Bool, String
 
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.drive.arbitration import (
     IDLE,
     Arbiter,
@@ -32,6 +34,8 @@ class ArbitrationParams:
     rate: float = param(50.0, 'Output rate of cmd_vel (zero twists included)', unit='Hz', low=1.0,
                         high=1000.0, read_only=True)
     frame_id: str = param('base_link', 'frame_id written in the output header', read_only=True)
+    max_stamp_future: float = param(0.5, 'Source twists stamped further ahead of now than this are dropped',
+                                    unit='s', low=0.0, high=10.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1,
                                       high=60.0, read_only=True)
 
@@ -57,15 +61,18 @@ class CommandArbitration(Node):
 
     Subscribes (names and priorities from ``inputs_file``, all relative):
       * each source topic (geometry_msgs/TwistStamped, reliable): m/s and rad/s in base_link.
-        Twists with NaN/inf are dropped and counted.
+        Twists with NaN/inf, stamped older than the source's timeout or more than ``max_stamp_future``
+        s ahead are dropped and counted (stamp 0: unstamped, timed from its arrival).
       * each lock topic (std_msgs/Bool, true = engaged): latched plus best-effort volatile
         subscriptions, so publishers of either QoS match.
     Publishes:
-      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable) at ``rate`` Hz, always: the winner's twist,
-        or zero when locked or when every source has timed out.
+      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable) at ``rate`` Hz, always: the winner's twist
+        with the winner's stamp (its arrival time if unstamped), or zero stamped now when locked or when
+        every source has timed out.
       * ``active_source`` (std_msgs/String, latched) on change: source name, ``lock:<name>`` or ``idle``.
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): active input, received and dropped counts.
-    Parameters: ``inputs_file`` (path), ``rate`` (Hz), ``frame_id``, ``diagnostics_period`` (s); read-only.
+    Parameters: ``inputs_file`` (path), ``rate`` (Hz), ``frame_id``, ``max_stamp_future`` (s),
+    ``diagnostics_period`` (s); read-only.
     """
 
     def __init__(self, **node_kwargs):
@@ -76,12 +83,13 @@ class CommandArbitration(Node):
             config = load_inputs(path)
         except ArbitrationConfigError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
-        self.arbiter = Arbiter(config)
+        self.arbiter = Arbiter(config, p.max_stamp_future)
         self._active: str | None = None
         self._reported_drops = 0
         for source in config.sources:
             def on_twist(msg, name=source.name):
-                self.arbiter.on_twist(name, _twist_tuple(msg), self._now())
+                stamp = stamp_seconds(msg.header.stamp)
+                self.arbiter.on_twist(name, _twist_tuple(msg), self._now(), stamp if stamp > 0.0 else None)
             self.create_subscription(TwistStamped, source.topic, on_twist, command_qos())
         for lock in config.locks:
             def on_lock(msg, name=lock.name):
@@ -103,7 +111,10 @@ class CommandArbitration(Node):
     def _step(self) -> None:
         result = self.arbiter.step(self._now())
         msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
+        if result.stamp is None:
+            msg.header.stamp = self.get_clock().now().to_msg()
+        else:
+            msg.header.stamp = Time(nanoseconds=round(result.stamp * 1e9)).to_msg()
         msg.header.frame_id = self.params.frame_id
         t = msg.twist
         t.linear.x, t.linear.y, t.linear.z, t.angular.x, t.angular.y, t.angular.z = result.twist
@@ -118,7 +129,7 @@ class CommandArbitration(Node):
         drops = sum(self.arbiter.dropped.values())
         if drops != self._reported_drops:
             self.get_logger().warning(
-                f'dropped invalid (NaN/inf) twists so far: {dict(self.arbiter.dropped)}',
+                f'dropped twists (NaN/inf, stale or future stamp) so far: {dict(self.arbiter.dropped)}',
                 throttle_duration_sec=2.0)
             self._reported_drops = drops
 
