@@ -9,8 +9,8 @@ from rover_stack.drive.arbitration import (
     IDLE,
     ZERO_TWIST,
     Arbiter,
-    ArbitrationResult,
     ArbitrationConfigError,
+    ArbitrationResult,
     config_from_dict,
 )
 
