@@ -1,5 +1,9 @@
 """The one ``main()`` of every node: init, build, spin, and a clean exit on Ctrl-C or SIGTERM.
 
+The first SIGINT/SIGTERM stops the node; later ones are ignored while it shuts down, so Ctrl-C in a
+terminal under ``ros2 launch`` (SIGINT from the terminal, then again from launch) still ends it with
+exit code 0 and no traceback. A supervisor that must kill a stuck node uses SIGKILL.
+
 A node class that refuses its parameters raises ValueError in its constructor: the error is logged
 and the process exits with 1, so the runner (or ros2 launch) sees a failed start.
 """
@@ -18,7 +22,14 @@ from rover_stack.common.heap import keep_large_buffers_in_heap
 SIGNAL_POLL = 0.25   # s, longest wait between checks for SIGINT/SIGTERM with graceful_signals
 
 
-def _raise_keyboard_interrupt(_signum, _frame):
+def _ignore_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _stop_on_first_signal(_signum, _frame):
+    """SIGINT/SIGTERM handler: stop the node (KeyboardInterrupt) and ignore any further signal."""
+    _ignore_stop_signals()
     raise KeyboardInterrupt
 
 
@@ -46,10 +57,12 @@ def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=No
     """``run_node`` for several nodes in one process and one executor (a container, see
     bringup/container.py): built in order, destroyed in reverse order; any refused -> exit 1."""
     keep_large_buffers_in_heap()   # images: no fresh mmap and page faults per frame
+    # Without graceful_signals rclpy's own handlers (installed by init) shut the context down first
+    # and then call this one.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_on_first_signal)
     if graceful_signals:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     else:
         rclpy.init(args=args)
     nodes: list = []
@@ -78,9 +91,11 @@ def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=No
         if rclpy.ok():
             raise
     finally:
+        _ignore_stop_signals()      # a second Ctrl-C must not interrupt the clean-up
         for node in reversed(nodes):
             if before_destroy is not None and rclpy.ok():
                 before_destroy(node)
             node.destroy_node()
         rclpy.try_shutdown()
+        _ignore_stop_signals()      # try_shutdown put back the handlers that were there before init
     return 0

@@ -6,16 +6,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry, Path
 from rclpy.action import ActionServer, CancelResponse
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.task import Future
 
 from rover_interfaces.action import NavigateToGoal
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos
 from rover_stack.navigation.costmap import LETHAL, Costmap, CostmapConfig
@@ -510,21 +508,9 @@ def _quat(q) -> tuple[float, float, float, float]:
     return (q.x, q.y, q.z, q.w)
 
 
-def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = NavigatorNode()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger(NODE_NAME).fatal(str(error))
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> int:
+    return run_node(NavigatorNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

@@ -4,12 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from std_msgs.msg import String
 
+from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import latched_qos
 from rover_stack.tf.listener import StaticTransformBroadcaster
@@ -85,18 +83,4 @@ class StaticTfPublisher(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = StaticTfPublisher()
-        rclpy.spin(node)
-    except ValueError as error:
-        get_logger('static_tf_publisher').error(str(error))
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(StaticTfPublisher, 'static_tf_publisher', args)
