@@ -32,8 +32,10 @@ from typing import TextIO
 
 import yaml
 
+from rover_stack.bringup.graph_check import PortsError, check_profile, choice_combinations, load_ports
 from rover_stack.bringup.node_set import (
     CONTAINER_EXECUTABLE,
+    PACKAGE,
     NodeSetError,
     NodeSpec,
     ProcessSpec,
@@ -58,8 +60,8 @@ _POLL = 0.1              # s, longest wait of the event loop
 
 # --- commands --------------------------------------------------------------------------------
 
-def installed_executable(executable: str) -> str | None:
-    """<prefix>/lib/rover_stack/<executable> from the ament index, if installed there."""
+def installed_executable(executable: str, package: str = PACKAGE) -> str | None:
+    """<prefix>/lib/<package>/<executable> from the ament index, if installed there."""
     try:
         from ament_index_python.packages import (
             PackageNotFoundError,
@@ -68,8 +70,8 @@ def installed_executable(executable: str) -> str | None:
     except ImportError:
         return None
     try:
-        path = Path(get_package_prefix('rover_stack')) / 'lib' / 'rover_stack' / executable
-    except PackageNotFoundError:
+        path = Path(get_package_prefix(package)) / 'lib' / package / executable
+    except (PackageNotFoundError, ValueError):
         return None
     return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
@@ -80,20 +82,29 @@ def fallback_command(executable: str) -> list[str]:
     return [sys.executable, '-c', f'import sys; from {module} import {function}; sys.exit({function}())']
 
 
-def program(executable: str) -> list[str]:
-    """The installed program of ``executable``, else this interpreter running its target."""
-    installed = installed_executable(executable)
-    return [installed] if installed else fallback_command(executable)
+def program(executable: str, package: str = PACKAGE) -> list[str]:
+    """The installed program of ``executable``, else (rover_stack only) this interpreter running its
+    target; another package's executable that is not installed is its bare name (it fails to start)."""
+    installed = installed_executable(executable, package)
+    if installed:
+        return [installed]
+    return fallback_command(executable) if package == PACKAGE else [executable]
 
 
 def node_command(spec: NodeSpec) -> list[str]:
     """The full argv of ``spec`` run as its own process."""
-    return program(spec.executable) + ros_args(spec)
+    return program(spec.executable, spec.package) + ros_args(spec)
 
 
 def process_command(process: ProcessSpec) -> list[str]:
     """The full argv of ``process``: one node, or a ``rover_container`` of several."""
-    return program(process.executable) + process_args(process)
+    return program(process.executable, process.members[0].package) + process_args(process)
+
+
+def unavailable(specs: Sequence[NodeSpec]) -> list[NodeSpec]:
+    """The nodes of other packages (e.g. a vendor's lidar driver) whose package is not installed here."""
+    return [spec for spec in specs
+            if spec.package != PACKAGE and installed_executable(spec.executable, spec.package) is None]
 
 
 def preflight(specs: Sequence[NodeSpec]) -> list[str]:
@@ -102,6 +113,8 @@ def preflight(specs: Sequence[NodeSpec]) -> list[str]:
     for spec in specs:
         problems += [f'{spec.name}: parameter file {path} does not exist'
                      for path in spec.param_files if not Path(path).is_file()]
+        if spec.package != PACKAGE:
+            continue          # another package's node: unavailable() reports it
         executable = CONTAINER_EXECUTABLE if spec.container else spec.executable
         if installed_executable(executable) is None:
             module = EXECUTABLES[executable].split(':')[0]
@@ -369,6 +382,27 @@ def describe(profiles: dict[str, Profile], name: str | None, overrides: dict[str
                   f'    {shlex.join(process_command(process))}\n')
 
 
+def check_command(profiles: dict[str, Profile], name: str, overrides: dict[str, str], out: TextIO) -> int:
+    """--check: the graph check of one profile over its choice arguments; 0 when every need is met."""
+    if name not in profiles:
+        raise NodeSetError(f'no profile {name!r}; profiles: {sorted(profiles)}')
+    ports = load_ports()
+    combinations = choice_combinations(profiles[name], overrides)
+    failed = 0
+    for values in combinations:
+        unmet, notes = check_profile(profiles, name, values, ports)
+        label = ' '.join(f'{k}:={v}' for k, v in sorted(values.items())) or '(defaults)'
+        for note in notes:
+            out.write(f'{name} {label}: note: {note}\n')
+        if unmet:
+            failed += 1
+            out.write(f'{name} {label}: {len(unmet)} unmet need(s):\n')
+            out.writelines(f'  {need}\n' for need in unmet)
+    out.write(f'{name}: {"every need is met" if not failed else f"unmet needs in {failed}"} '
+              f'of {len(combinations)} combination(s) of its choice arguments\n')
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='rover_runner', description=__doc__.split('\n\n')[0])
     parser.add_argument('profile', nargs='?', help='profile of the node-set file, e.g. sim')
@@ -380,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='node-set file (default: config/node_sets.yaml of the package)')
     parser.add_argument('--list', action='store_true',
                         help='list the profiles, or the arguments and commands of PROFILE, and exit')
+    parser.add_argument('--check', action='store_true',
+                        help='check that PROFILE meets every need of its nodes (config/node_ports.yaml), for '
+                             'every value of the choice arguments not set with --arg; print the unmet ones')
     parser.add_argument('--shutdown-timeout', type=float, default=3.0, metavar='S',
                         help='seconds to wait for nodes after SIGINT before SIGKILL (default 3)')
     return parser
@@ -403,6 +440,14 @@ def run_profile(profile_name: str, overrides: dict[str, str] | None = None, *, d
         return 1
     for warning in unused_param_files(specs):
         runner_note(f'warning: {warning}')
+    missing = unavailable(specs)
+    for spec in missing:
+        level = 'error' if spec.required else 'warning'
+        runner_note(f'{level}: {spec.name} is unavailable: package {spec.package} (executable '
+                    f'{spec.executable}) is not installed; not started')
+    if any(spec.required for spec in missing):
+        return 1
+    specs = [spec for spec in specs if spec not in missing]
     problems = preflight(specs)
     if problems:
         for problem in problems:
@@ -421,7 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise NodeSetError(f'no profile {args.profile!r}; profiles: {sorted(profiles)}')
             describe(profiles, args.profile, overrides, sys.stdout)
             return 0
-    except NodeSetError as exc:
+        if args.check:
+            if args.profile is None:
+                build_parser().error('--check needs a PROFILE')
+            return check_command(load_node_sets(args.config or default_config()), args.profile, overrides,
+                                 sys.stdout)
+    except BrokenPipeError:          # the reader is gone (e.g. `| head`)
+        return 0
+    except (NodeSetError, PortsError) as exc:
         sys.stderr.write(f'rover_runner: error: {exc}\n')
         return 2
     if args.profile is None:
