@@ -23,8 +23,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from rover_stack.common.domains import claim_domain_id
 from rover_stack.sim.course import list_courses
-from rover_stack.testing.domains import claim_domain_id
 
 
 def run_one(course: str, seed: int, out: Path, timeout: float, domain: int | None = None) -> dict:

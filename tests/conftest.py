@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rover_stack.testing.domains import claim_domain_id
+from rover_stack.common.domains import claim_domain_id
 from rover_stack.testing.shm_segments import remove_stale_segments
 
 TIERS = ('unit', 'node', 'system', 'launch')

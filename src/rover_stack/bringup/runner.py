@@ -9,7 +9,8 @@ Each node runs as its own process in its own process group. Every output line is
 Crashed nodes with ``respawn`` come back with exponential back-off (supervisor.py). SIGINT or
 SIGTERM is forwarded to every node as SIGINT; nodes still alive after ``--shutdown-timeout`` s are
 SIGKILLed, and so are all at once on another signal more than ``DOUBLE_PRESS`` s after the first (one
-sooner is the same request: a double Ctrl-C, or a terminal and a supervisor sending one each). Children get SIGTERM from the kernel if the runner itself dies (PR_SET_PDEATHSIG).
+sooner is the same request: a double Ctrl-C, or a terminal and a supervisor sending one each).
+Children get SIGTERM from the kernel if the runner itself dies (PR_SET_PDEATHSIG).
 
 Exit codes: 0 clean stop, 1 a required node failed (or nothing to run, or every node ended and one
 with an error), 2 bad profile/arguments.
@@ -51,6 +52,7 @@ from rover_stack.bringup.node_set import (
     section_applies,
 )
 from rover_stack.bringup.supervisor import RestartPolicy, Supervisor
+from rover_stack.common.domains import claim_domain_if_unset, domain_note
 from rover_stack.executables import EXECUTABLES
 
 _PR_SET_PDEATHSIG = 1
@@ -480,6 +482,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().error('PROFILE is required unless --list is given')
     if args.duration < 0 or args.shutdown_timeout < 0:
         build_parser().error('--duration and --shutdown-timeout must be >= 0')
+    try:
+        domain_id, claim = claim_domain_if_unset()   # two runs on one machine must not cross-talk
+    except ValueError as exc:
+        sys.stderr.write(f'rover_runner: error: {exc}\n')
+        return 2
+    sys.stdout.write(f'[rover_runner] {domain_note(domain_id, claim is not None)}\n')
+    sys.stdout.flush()
     try:
         return run_profile(args.profile, overrides, duration=args.duration, config=args.config,
                            shutdown_timeout=args.shutdown_timeout)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from rover_stack.autonomy.mission import MissionError, load_mission_file
 from rover_stack.bringup.runner import _child_setup
+from rover_stack.common.domains import claim_domain_if_unset, domain_note
 from rover_stack.sim.course import CourseError, UnknownCourseError, list_courses, load_course
 
 PROFILE = 'sim'
@@ -137,6 +138,12 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover sim') -> int:
     stamp = datetime.now(UTC).strftime('%Y%m%d_%H%M%S')
     out = Path(args.out) if args.out else Path('runs') / f'{stamp}_{course.name}'
     out.mkdir(parents=True, exist_ok=True)
+    try:   # the session and its runner share one domain; another run on this machine gets another
+        domain_id, claim = claim_domain_if_unset()
+    except ValueError as error:
+        print(f'{prog}: error: {error}', file=sys.stderr)
+        return 2
+    print(f'{prog}: {domain_note(domain_id, claim is not None)}', flush=True)
     from rover_stack.cli.sim_session import run_session  # rclpy only after the arguments are fine
 
     return run_session(args, course, mission, Path(mission_path), out)

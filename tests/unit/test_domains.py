@@ -1,7 +1,7 @@
 """claim_domain_id: runs sharing a machine get DDS domain ids nobody else holds."""
 import os
 
-from rover_stack.testing.domains import DOMAIN_RANGE, claim_domain_id
+from rover_stack.common.domains import DOMAIN_RANGE, claim_domain_id
 
 
 def test_claimed_ids_are_distinct_held_and_free_again_when_released():
