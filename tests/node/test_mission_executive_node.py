@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 
@@ -14,7 +15,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
-from std_msgs.msg import String
+from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 from rover_interfaces.action import ExecuteMission, NavigateToGoal
@@ -24,7 +25,7 @@ from rover_stack.autonomy.executive import Sighting
 from rover_stack.autonomy.mission_node import MissionExecutive
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
-from rover_stack.testing.waiting import spin_until
+from rover_stack.testing.waiting import spin_for, spin_until
 
 DATUM = (38.4064, -110.7919)
 PLANE = LocalTangentPlane(*DATUM)
@@ -150,9 +151,12 @@ class FakeWorld:
 
 @pytest.fixture
 def setup(ros_context, tmp_path, request):
-    mode = getattr(request, 'param', 'succeed')
+    yield from _rig(ros_context, tmp_path, getattr(request, 'param', 'succeed'))
+
+
+def _rig(ros_context, tmp_path, mode, auto_resume=False):
     overrides = [Parameter('progress_file', value=str(tmp_path / 'progress.json')),
-                 Parameter('auto_resume', value=False), Parameter('arrived_hold', value=0.2),
+                 Parameter('auto_resume', value=auto_resume), Parameter('arrived_hold', value=0.2),
                  Parameter('rate', value=20.0), Parameter('status_period', value=0.2),
                  Parameter('nav_retries', value=1), Parameter('nav_response_timeout', value=4.0)]   # > a loaded machine's answer time
     mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
@@ -403,3 +407,84 @@ def test_the_same_mission_sent_again_takes_over_the_run(setup):
     response = t.result(timeout=40.0)    # a few s here; over 20 s once, while a `make sim` ran alongside
     assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.message
     assert len(t.goals()) >= 3 and t.goals()[0][:2] == pytest.approx(WP1, abs=0.01)
+
+
+# ------------------------------------------------------------- issue #18: no motion without an operator action
+
+def _progress(**fields) -> persistence.Progress:
+    """An unfinished run of MISSION at leg 2, written now during this boot (as a killed node leaves it)."""
+    boot_id, boot_time = persistence.boot_stamp()
+    legs = [persistence.LegResult(0, 'gnss', 'leg1_gnss', 'SUCCEEDED', 4.0, 0.3)]
+    return persistence.Progress('node_test', persistence.digest(MISSION), '<mission_yaml>', MISSION, next_leg=1,
+                                legs=legs, **({'boot_id': boot_id, 'boot_time': boot_time} | fields))
+
+
+@pytest.mark.parametrize('setup', ['hold'], indirect=True)
+def test_an_estop_reset_leaves_the_mission_paused_until_resume(setup):
+    t = setup
+    estop = t.node.create_publisher(Bool, 'estop_state', latched_qos())
+    t.send()
+    t.wait(lambda: len(t.goals()) == 1, 'first navigation goal')
+    estop.publish(Bool(data=True))
+    t.wait(lambda: t.state() == MissionStatus.PAUSED and t.world.canceled == 1, 'paused by the e-stop')
+    refused = t.call('resume')
+    assert not refused.success and 'e-stop' in refused.message
+    estop.publish(Bool(data=False))
+    spin_for(t.executor, 1.5)                       # 30 steps at 20 Hz after the reset
+    assert t.state() == MissionStatus.PAUSED and len(t.goals()) == 1, 'the reset alone moved the rover'
+    assert t.call('resume').success
+    t.wait(lambda: len(t.goals()) == 2, 'goal re-sent after the resume')
+
+
+@pytest.mark.parametrize('returning', [False, True])
+def test_a_respawned_executive_restores_the_run_paused(ros_context, tmp_path, returning):
+    hold = {'hold': 'returning', 'return_goal': [*WP1, 0.8, 'leg 1']} if returning else {'hold': 'paused'}
+    persistence.save(tmp_path / 'progress.json', _progress(**hold))
+    rig = _rig(ros_context, tmp_path, 'hold', auto_resume=True)
+    t = next(rig)
+    try:
+        t.wait(lambda: t.statuses and t.statuses[-1].mission_name == 'node_test', 'the restored mission')
+        spin_for(t.executor, 1.5)
+        assert t.state() == MissionStatus.PAUSED and 'restored' in t.statuses[-1].message, t.statuses[-1]
+        assert t.goals() == [], 'a restored mission drove without a resume'
+        assert t.call('resume').success
+        t.wait(lambda: len(t.goals()) == 1, 'goal after the resume')
+        assert t.goals()[0][:2] == pytest.approx(WP1 if returning else WP2, abs=0.01)
+        if returning:
+            t.wait(lambda: t.state() == MissionStatus.RETURNING, 'RETURNING')
+    finally:
+        next(rig, None)
+
+
+@pytest.mark.parametrize('damage', [b'\xff\xfe{"version": 1', b'{"version": 1, "mission_name": 5}',
+                                    b'{"version": 1, "mission_name": "m", "mission_digest": "d", '
+                                    b'"mission_source": "s", "mission_yaml": "", "running": true, '
+                                    b'"legs": [{"index": "a", "kind": "gnss", "name": "x"}]}'])
+def test_a_damaged_progress_file_is_moved_aside_and_the_executive_runs(ros_context, tmp_path, damage):
+    path = tmp_path / 'progress.json'
+    path.write_bytes(damage)
+    rig = _rig(ros_context, tmp_path, 'succeed', auto_resume=True)
+    t = next(rig)
+    try:
+        t.wait(lambda: not path.exists(), 'the damaged file moved aside')
+        assert (tmp_path / 'progress.json.damaged').read_bytes() == damage
+        t.send()
+        assert t.result().status == GoalStatus.STATUS_SUCCEEDED     # still alive and working
+    finally:
+        next(rig, None)
+
+
+def test_a_progress_file_from_an_earlier_boot_is_not_restored(ros_context, tmp_path):
+    """A rover whose clock booted behind: the file's mtime lies in the future (the wall-clock age is
+    negative), but the file was written during another boot."""
+    path = tmp_path / 'progress.json'
+    persistence.save(path, _progress(boot_id='an-earlier-boot'))
+    future = time.time() + 3600.0
+    os.utime(path, (future, future))
+    rig = _rig(ros_context, tmp_path, 'succeed', auto_resume=True)
+    t = next(rig)
+    try:
+        spin_for(t.executor, 1.5)
+        assert t.goals() == [] and not any(s.mission_name for s in t.statuses), t.statuses[-1:]
+    finally:
+        next(rig, None)

@@ -1,5 +1,6 @@
-"""mission_executive as a runner-managed process: SIGKILL mid-mission -> respawn -> resumes from the last
-completed leg, by itself and when the client sends the goal again. The navigator is a fake in this process."""
+"""mission_executive as a runner-managed process: SIGKILL mid-mission -> respawn -> the mission is restored
+paused at the last completed leg; nothing drives until the operator's mission/resume (docs/safety.md), then it
+goes on from there, and the client's re-sent goal attaches to it. The navigator is a fake in this process."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
+from std_srvs.srv import Trigger
 
 from rover_interfaces.action import ExecuteMission, NavigateToGoal
 from rover_interfaces.msg import LegOutcome
@@ -144,7 +146,25 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     spin_for(executor, max(0.0, started + 2.5 - time.monotonic()))
     os.kill(runner.pids()[0], signal.SIGKILL)
     spin_until(executor, lambda: len(runner.pids()) >= 2, 30.0, 'mission_executive respawned')
-    # By itself (auto_resume), the new process drives to leg 2 again, not back to leg 1.
+    # The new process restores the mission paused: no goal until the operator resumes it.
+    resume = node.create_client(Trigger, 'mission/resume')
+    spin_until(executor, resume.service_is_ready, 60.0, 'mission/resume of the respawned executive')
+
+    call = {'future': None, 'sent': 0.0}
+
+    def resumed():
+        """Call mission/resume until it succeeds: it fails ('no mission is running') until the mission is
+        restored, and a request matched only to the killed process is never answered (sent again)."""
+        future = call['future']
+        if future is not None and future.done():
+            assert len(navigator.goals) == 2, f'a goal before the resume: {navigator.goals}'
+            if future.result().success:
+                return True
+        if future is None or future.done() or time.monotonic() - call['sent'] > 3.0:
+            call['future'], call['sent'] = resume.call_async(Trigger.Request()), time.monotonic()
+        return False
+    spin_until(executor, resumed, 60.0, 'the restored mission resumed', step=0.1)
+    # Then it drives to leg 2 again, not back to leg 1.
     spin_until(executor, lambda: len(navigator.goals) >= 3, 60.0, 'a goal from the respawned executive')
     assert navigator.goals[2] == TARGETS[1], navigator.goals
     # The client sends the same goal again (as `rover sim` does): it takes over the resumed mission.
@@ -159,3 +179,4 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     assert [leg.outcome for leg in response.result.legs] == [LegOutcome.SUCCEEDED] * 3
     assert TARGETS[0] not in navigator.goals[2:], 'leg 1 was driven again after the respawn'
     assert any('resuming mission' in line and 'at leg 2' in line for line in runner.lines), runner.lines[-20:]
+    assert any('restored after a restart' in line for line in runner.lines), runner.lines[-20:]

@@ -59,6 +59,10 @@ class Harness:
         self.ex.observe(kind, key, xy, yaw, self.t, distance=distance)
         self.commands += self.ex.take_commands()
 
+    def estop(self, latched: bool):
+        self.ex.set_estop(latched, self.t)
+        self.commands += self.ex.take_commands()
+
     def tick(self, dt: float):
         self.t += dt
         self.ex.tick(self.t)
@@ -191,7 +195,13 @@ CASES = {
                                        lambda h: h.outcome(0) == 'FAILED'),
     (S.APPROACH, E.TARGET_MOVED, None): (approach, None, S.APPROACH, lambda h: h.goal.goal_id == 3),
     (S.ARRIVED, E.HOLD_DONE, None): (arrived, None, S.NAVIGATE, lambda h: h.outcome(0) == 'SUCCEEDED'),
-    (S.PAUSED, E.RESUME, None): (paused, None, S.NAVIGATE, lambda h: h.goal.purpose == 'leg'),
+    (S.PAUSED, E.RESUME, 'not estop'): (paused, None, S.NAVIGATE, lambda h: h.goal.purpose == 'leg'),
+    (S.PAUSED, E.ESTOP, None): (paused, None, S.PAUSED, lambda h: 'e-stop' in h.ex.message),
+    (S.TELEOP, E.ESTOP, None): (teleop, lambda h: h.ex.set_estop(False, h.t), S.TELEOP,
+                                lambda h: h.fire(E.RELEASE) and h.ex.state is S.PAUSED),
+    (S.RETURNING, E.ESTOP, None): (returning, None, S.PAUSED,
+                                   lambda h: isinstance(h.commands[-1], CancelNav)
+                                   and h.ex.history is S.RETURNING),
     (S.PAUSED, E.TAKEOVER, None): (paused, None, S.TELEOP, None),
     (S.PAUSED, E.SKIP, 'leg_in_progress'): (paused, None, S.PAUSED,
                                             lambda h: h.outcome(0) == 'SKIPPED' and h.ex.history is S.NEXT_LEG),
@@ -220,6 +230,8 @@ for _state, _setup in LEG_SETUPS.items():
         _setup, None, S.NAVIGATE,
         lambda h, s=_state: h.outcome(0) == ('SUCCEEDED' if s is S.ARRIVED else 'SKIPPED') and h.ex.leg_index == 1)
     CASES[(_state, E.PAUSE, None)] = (_setup, None, S.PAUSED, lambda h, s=_state: h.ex.history is s)
+    CASES[(_state, E.ESTOP, None)] = (_setup, None, S.PAUSED,
+                                      lambda h, s=_state: h.ex.history is s and 'e-stop' in h.ex.message)
     CASES[(_state, E.TAKEOVER, None)] = (_setup, None, S.TELEOP, lambda h, s=_state: h.ex.history is s)
     CASES[(_state, E.ABORT_RETURN, None)] = (
         _setup, None, S.RETURNING, lambda h: h.outcome(0) == 'ABORTED' and (h.goal.x, h.goal.y) == (0.0, 0.0))
@@ -230,7 +242,7 @@ for _state, _setup in LEG_SETUPS.items():
 
 # Events that are raised by the executive itself: the case fires them through their real cause.
 INTERNAL = {E.CONTINUE: None, E.TARGET_CONFIRMED: lambda h: h.see(), E.HOLD_DONE: lambda h: h.tick(10.0),
-            E.LEG_TIMEOUT: lambda h: h.tick(1000.0),
+            E.LEG_TIMEOUT: lambda h: h.tick(1000.0), E.ESTOP: lambda h: h.estop(True),
             E.TARGET_MOVED: lambda h: h.see('marker', 1, (25.0, 3.0)) or h.see('marker', 1, (25.0, 3.0))}
 
 
@@ -299,6 +311,64 @@ def test_takeover_of_an_operator_pause_returns_to_paused():
     h.fire(E.TAKEOVER)
     h.fire(E.RELEASE)
     assert h.ex.state is S.PAUSED
+
+
+def test_an_estop_reset_alone_never_resumes_the_mission():
+    """Issue #18 item 6: latched -> paused; resume refused while latched; after the reset still paused
+    (no goal sent) until RESUME."""
+    h = navigate('gnss', 'gnss2')
+    h.estop(True)
+    assert h.ex.state is S.PAUSED and isinstance(h.commands[-1], CancelNav)
+    goals = len([c for c in h.commands if isinstance(c, NavGoal)])
+    assert not h.fire(E.RESUME) and h.ex.state is S.PAUSED
+    h.estop(False)
+    h.tick(1.0)
+    assert h.ex.state is S.PAUSED
+    assert len([c for c in h.commands if isinstance(c, NavGoal)]) == goals, 'a goal was sent without a resume'
+    assert h.fire(E.RESUME) and h.ex.state is S.NAVIGATE and h.goal.purpose == 'leg'
+
+
+def test_a_takeover_release_does_not_resume_after_an_estop():
+    h = navigate('gnss')
+    h.fire(E.TAKEOVER)
+    h.estop(True)
+    h.estop(False)
+    h.fire(E.RELEASE)
+    assert h.ex.state is S.PAUSED
+
+
+def test_a_mission_started_while_the_estop_is_latched_waits_paused():
+    h = Harness('gnss')
+    h.estop(True)
+    h.fire(E.START)
+    assert h.ex.state is S.PAUSED and h.ex.history is S.NAVIGATE
+    assert isinstance(h.commands[-1], CancelNav)
+    h.estop(False)
+    assert h.fire(E.RESUME) and h.ex.state is S.NAVIGATE
+
+
+def test_a_restored_run_is_held_paused_until_resume():
+    h = Harness('gnss', 'gnss2', start_leg=1)
+    h.ex.hold_after_restart(h.t)
+    h.commands += h.ex.take_commands()
+    assert h.ex.state is S.PAUSED and h.ex.leg_index == 1 and 'restored' in h.ex.message
+    assert isinstance(h.commands[-1], CancelNav)
+    h.fire(E.TAKEOVER)
+    h.fire(E.RELEASE)
+    assert h.ex.state is S.PAUSED, 'a takeover release resumed a restored run'
+    assert h.fire(E.RESUME) and h.ex.state is S.NAVIGATE and (h.goal.x, h.goal.y) == LEGS['gnss2'].xy
+
+
+def test_a_restored_return_is_held_paused_and_resumes_the_return():
+    h = returning()
+    goal = h.ex.return_goal
+    assert goal == (*LEGS['gnss'].xy, pytest.approx(0.8), 'leg 1 (wp)')
+    again = Harness('gnss', 'gnss2', start_leg=2)
+    again.ex.hold_after_restart(again.t, goal)
+    assert again.ex.state is S.PAUSED and again.ex.return_goal == goal and not again.ex.take_commands()
+    assert again.fire(E.RESUME) and again.ex.state is S.RETURNING
+    assert (again.goal.x, again.goal.y, again.goal.purpose) == (*LEGS['gnss'].xy, 'return')
+    assert again.nav() and again.ex.state is S.ABORTED
 
 
 def test_resume_after_skip_while_paused_starts_the_next_leg():

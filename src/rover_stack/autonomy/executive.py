@@ -45,6 +45,8 @@ HISTORY = 'HISTORY'   # pseudo target: the state interrupted by PAUSED/TELEOP
 TERMINAL = frozenset({State.SUCCEEDED, State.FAILED, State.ABORTED, State.CANCELED})
 LEG_STATES = frozenset({State.NAVIGATE, State.SEARCH, State.APPROACH, State.ARRIVED})
 TIMED_STATES = frozenset({State.NAVIGATE, State.SEARCH, State.APPROACH})   # leg timeout runs here
+DRIVING_STATES = LEG_STATES | {State.RETURNING}   # states that send navigation goals
+RESTORED = 'restored after a restart'   # message prefix of a run held by hold_after_restart
 
 
 class Event(enum.Enum):
@@ -63,6 +65,7 @@ class Event(enum.Enum):
     ABORT_RETURN = 'abort_return'
     CANCEL = 'cancel'
     CONTINUE = 'continue'
+    ESTOP = 'estop'             # the e-stop latched (set_estop): pause until reset and RESUME
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def _common(state: State) -> list[Transition]:
     rows += [
         Transition(state, E.SKIP, None, S.NEXT_LEG, 'succeed_leg' if state is S.ARRIVED else 'skip_leg'),
         Transition(state, E.PAUSE, None, S.PAUSED, 'pause'),
+        Transition(state, E.ESTOP, None, S.PAUSED, 'estop_pause'),
         Transition(state, E.TAKEOVER, None, S.TELEOP, 'pause'),
         Transition(state, E.ABORT_RETURN, None, S.RETURNING, 'begin_return'),
         Transition(state, E.CANCEL, None, S.CANCELED, 'cancel'),
@@ -128,7 +132,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.ARRIVED, E.HOLD_DONE, None, S.NEXT_LEG, 'succeed_leg'),
     *_common(S.ARRIVED),
 
-    Transition(S.PAUSED, E.RESUME, None, HISTORY, 'resume'),
+    Transition(S.PAUSED, E.RESUME, 'not estop', HISTORY, 'resume'),
+    Transition(S.PAUSED, E.ESTOP, None, S.PAUSED, 'estop_hold'),
     Transition(S.PAUSED, E.TAKEOVER, None, S.TELEOP, 'keep_paused'),
     Transition(S.PAUSED, E.SKIP, 'leg_in_progress', S.PAUSED, 'skip_leg_paused'),
     Transition(S.PAUSED, E.ABORT_RETURN, None, S.RETURNING, 'begin_return'),
@@ -137,12 +142,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.TELEOP, E.RELEASE, 'auto_resume', HISTORY, 'resume'),
     Transition(S.TELEOP, E.RELEASE, None, S.PAUSED, 'none'),
     Transition(S.TELEOP, E.SKIP, 'leg_in_progress', S.TELEOP, 'skip_leg_paused'),
+    Transition(S.TELEOP, E.ESTOP, None, S.TELEOP, 'keep_paused'),
     Transition(S.TELEOP, E.CANCEL, None, S.CANCELED, 'cancel'),
 
     Transition(S.RETURNING, E.NAV_SUCCEEDED, None, S.ABORTED, 'returned'),
     Transition(S.RETURNING, E.NAV_FAILED, 'retries_left', S.RETURNING, 'retry_nav'),
     Transition(S.RETURNING, E.NAV_FAILED, None, S.ABORTED, 'return_failed'),
     Transition(S.RETURNING, E.PAUSE, None, S.PAUSED, 'pause'),
+    Transition(S.RETURNING, E.ESTOP, None, S.PAUSED, 'estop_pause'),
     Transition(S.RETURNING, E.TAKEOVER, None, S.TELEOP, 'pause'),
     Transition(S.RETURNING, E.CANCEL, None, S.CANCELED, 'cancel'),
 )
@@ -314,6 +321,7 @@ class Executive:
         self._paused_since: float | None = None
         self._arrived_since = 0.0
         self._operator_paused = False
+        self.estop_latched = False     # set_estop: never in a DRIVING_STATE while true
         self._return_where = ''
         self._now = 0.0
 
@@ -391,7 +399,50 @@ class Executive:
             return False
         while self.state is State.NEXT_LEG:
             self.handle(Event.CONTINUE, now)
+        if self.estop_latched and self.state in DRIVING_STATES:   # e.g. a START while latched
+            self.handle(Event.ESTOP, now)
         return True
+
+    def set_estop(self, latched: bool, now: float) -> None:
+        """The drive controller's e-stop latch. Latching pauses a running mission; after the reset it
+        stays paused until RESUME (refused while latched): a reset alone never moves the rover."""
+        rising = latched and not self.estop_latched
+        self.estop_latched = latched
+        if rising:
+            self.handle(Event.ESTOP, now)
+
+    def hold_after_restart(self, now: float, return_goal: tuple | None = None) -> None:
+        """Pause a run restored by a respawned executive: nothing drives until RESUME.
+
+        Call it instead of START's driving: with ``return_goal`` (x m, y m, tolerance m, where) the run
+        was returning (abort-and-return) and RESUME continues the return; otherwise START runs here and
+        RESUME continues the leg.
+        """
+        self._now = now
+        if return_goal is not None:
+            x, y, tolerance, where = return_goal
+            self._goal_id += 1
+            self._last_goal = NavGoal(self._goal_id, float(x), float(y), None, float(tolerance), 'return')
+            self._return_where = where
+            self.state, self.history, self._paused_since = State.PAUSED, State.RETURNING, now
+        else:
+            if self.state is State.IDLE:
+                self.handle(Event.START, now)
+            if self.state in DRIVING_STATES:
+                self.handle(Event.PAUSE, now)
+        if self.state is State.PAUSED:
+            self._operator_paused = True
+            what = f'returning to {self._return_where}' if return_goal is not None else (
+                f'leg {self.leg_index + 1}')
+            self.message = f'{RESTORED} ({what}): paused until mission/resume'
+
+    @property
+    def return_goal(self) -> tuple | None:
+        """(x, y, tolerance, where) of the return while returning (or paused in it), else None."""
+        if State.RETURNING not in (self.state, self.history) or self._last_goal is None:
+            return None
+        goal = self._last_goal
+        return (goal.x, goal.y, goal.tolerance, self._return_where)
 
     def tick(self, now: float) -> None:
         """Time events: leg timeout, end of the arrived hold."""
@@ -529,8 +580,12 @@ class Executive:
         return self._g_gate_missed() and self._gate_retries < self.config.nav_retries
 
     def _g_auto_resume(self) -> bool:
-        """resume_after_takeover is set and the operator had not paused before the takeover."""
-        return self.config.resume_after_takeover and not self._operator_paused
+        """resume_after_takeover is set and neither the operator nor the e-stop paused before or during
+        the takeover."""
+        return self.config.resume_after_takeover and not self._operator_paused and not self.estop_latched
+
+    def _g_estop(self) -> bool:
+        return self.estop_latched
 
     def _g_leg_in_progress(self) -> bool:
         return self.history in LEG_STATES
@@ -566,6 +621,14 @@ class Executive:
 
     def _a_keep_paused(self) -> None:
         self._operator_paused = True
+
+    def _a_estop_pause(self) -> None:
+        self._a_pause()
+        self._a_estop_hold()
+
+    def _a_estop_hold(self) -> None:
+        self._operator_paused = True
+        self.message = 'paused by the e-stop: reset it, then mission/resume'
 
     def _a_start(self) -> None:
         if self.pose is not None:

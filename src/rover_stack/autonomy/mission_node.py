@@ -18,7 +18,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallb
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import NavSatFix
-from std_msgs.msg import String
+from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 from rover_interfaces.action import ExecuteMission, NavigateToGoal
@@ -70,10 +70,11 @@ class MissionParams:
     rate: float = param(10.0, 'Executive step rate', unit='Hz', low=1.0, high=100.0, read_only=True)
     progress_file: str = param('', 'Progress file; empty = $ROS_HOME/rover_stack/mission_progress.json '
                                '(default ROS_HOME ~/.ros)', read_only=True)
-    auto_resume: bool = param(True, 'At start-up, resume an unfinished mission from the progress file',
-                              read_only=True)
-    auto_resume_max_age: float = param(300.0, 'Resume by itself only if the progress file is younger',
-                                       unit='s', low=0.0, high=86400.0, read_only=True)
+    auto_resume: bool = param(True, 'At start-up, restore an unfinished mission from the progress file, '
+                              'paused until mission/resume', read_only=True)
+    auto_resume_max_age: float = param(300.0, 'Restore only a progress file written during this boot at '
+                                       'most this long ago (boot time, not the wall clock)', unit='s',
+                                       low=0.0, high=86400.0, read_only=True)
     allowed_mission_dirs: list = param([''],  # noqa: RUF009 'Extra directories goal mission_file may name (config/missions '
                                        'is always allowed)', read_only=True)
     nav_retries: int = param(2, 'Navigation failures per goal before the leg fails', low=0, high=20,
@@ -159,6 +160,7 @@ class Run:
     detections: list = dataclasses.field(default_factory=list)   # recent confirmed MarkerDetection msgs
     saved_sighting: object = None        # the newest sighting in the progress file
     saved_sightings_at: float = -math.inf   # s, ROS time of that save
+    saved_hold: tuple = ('', None)       # (hold, return goal) in the progress file
 
 
 class MissionExecutive(Node):
@@ -175,11 +177,13 @@ class MissionExecutive(Node):
     (MarkerDetectionArray, confirmed detections only, pose_base in base_link), ``gates``
     (GateDetection), ``active_source`` (std_msgs/String from cmd_arbitration: a teleop source of
     higher priority than autonomy pauses the mission), ``datum`` (NavSatFix, the localization's map
-    origin: leg coordinates are converted with it).
+    origin: leg coordinates are converted with it), ``estop_state`` (std_msgs/Bool, latched, from the
+    drive controller: latching pauses the mission; after the reset it waits for ``mission/resume``).
     Client of ``navigate_to_goal`` (NavigateToGoal, goals in ``map_frame``).
-    Progress (finished legs and outcomes) is saved atomically to ``progress_file``; a respawned node
-    resumes an unfinished mission by itself (``auto_resume``) and a re-sent identical goal continues
-    it. Parameters: see MissionParams (distances m, times s).
+    Progress (finished legs and outcomes, a pause or a return in progress) is saved atomically to
+    ``progress_file``; a respawned node restores an unfinished mission of this boot (``auto_resume``)
+    paused, and ``mission/resume`` continues it; a re-sent identical goal attaches to it.
+    Parameters: see MissionParams (distances m, times s).
     """
 
     def __init__(self, **node_kwargs):
@@ -195,6 +199,7 @@ class MissionExecutive(Node):
         self._datum: NavSatFix | None = None
         self._active_source = ''
         self._teleop_active = ''
+        self._estop = False                    # estop_state: the drive controller's latch
         self._detections = collections.deque(maxlen=200)
         self._nav_events = collections.deque()
         self._nav_handle = None
@@ -224,6 +229,7 @@ class MissionExecutive(Node):
         self.create_subscription(GateDetection, 'gates', self._on_gate, command_qos())
         self.create_subscription(String, 'active_source', self._on_active_source, latched_qos())
         self.create_subscription(NavSatFix, 'datum', self._on_datum, latched_qos())
+        self.create_subscription(Bool, 'estop_state', self._on_estop_state, latched_qos())
         for name, event in SERVICES.items():
             self.create_service(Trigger, name, lambda req, res, e=event: self._on_service(e, res))
         # Its own group: the /clock subscription (default group) may never starve the step.
@@ -253,6 +259,9 @@ class MissionExecutive(Node):
     def _on_datum(self, msg: NavSatFix) -> None:
         self._datum = msg
 
+    def _on_estop_state(self, msg: Bool) -> None:
+        self._estop = bool(msg.data)
+
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
@@ -280,14 +289,23 @@ class MissionExecutive(Node):
         values['resume_after_takeover'] = self.get_parameter('resume_after_takeover').value
         return ExecutiveConfig(**values)
 
-    def _start_run(self, mission: Mission, text: str, source: str, start_leg: int, goal_handle=None) -> Run:
+    def _load_progress(self) -> persistence.Progress | None:
+        """The progress file, or None when there is none or it is damaged (then it is moved aside)."""
+        try:
+            return persistence.load(self._progress_path)
+        except persistence.ProgressError as error:
+            moved = persistence.quarantine(self._progress_path)
+            where = f'moved to {moved}' if moved else 'could not be moved aside'
+            self.get_logger().error(f'{error}: ignored ({where}); no mission is restored from it')
+            return None
+
+    def _start_run(self, mission: Mission, text: str, source: str, start_leg: int, goal_handle=None, *,
+                   restored: persistence.Progress | None = None) -> Run:
+        """Start ``mission`` (resuming an unfinished run of it); ``restored``: the progress a respawned
+        node restores, held paused until mission/resume."""
         self._auto_resume_pending = False     # a goal that came first wins over the saved run
         digest = persistence.digest(text)
-        try:
-            saved = persistence.load(self._progress_path)
-        except persistence.ProgressError as error:
-            self.get_logger().error(f'{error}: starting from the requested leg')
-            saved = None
+        saved = restored or self._load_progress()
         resume_leg, prior = persistence.resume_point(saved, digest)
         first = min(max(start_leg, resume_leg), len(mission.legs))
         if resume_leg:
@@ -298,10 +316,16 @@ class MissionExecutive(Node):
         run = Run(mission, text, source, digest, executive, self._now(), goal_handle)
         if self._pose is not None:
             executive.update_pose(*self._pose)
-        executive.handle(Event.START, self._now())
-        if (saved is not None and saved.running and saved.mission_digest == digest and first == resume_leg
-                and saved.sightings):
-            self._restore_sightings(executive, saved)
+        executive.set_estop(self._estop, self._now())
+        if restored is not None and restored.hold == 'returning':
+            executive.hold_after_restart(self._now(), tuple(restored.return_goal))
+        else:
+            executive.handle(Event.START, self._now())
+            if (saved is not None and saved.running and saved.mission_digest == digest
+                    and first == resume_leg and saved.sightings):
+                self._restore_sightings(executive, saved)
+            if restored is not None:
+                executive.hold_after_restart(self._now())
         self._run = run
         self._save(run)
         return run
@@ -320,25 +344,25 @@ class MissionExecutive(Node):
                                    f'replayed: {executive.state.value}')
 
     def _maybe_auto_resume(self) -> None:
+        """Restore the unfinished mission of the progress file, paused (docs/safety.md)."""
         self._auto_resume_pending = False
-        try:
-            saved = persistence.load(self._progress_path)
-            age = time.time() - self._progress_path.stat().st_mtime if saved else math.inf
-        except (persistence.ProgressError, OSError) as error:
-            self.get_logger().error(f'cannot resume: {error}')
-            return
+        saved = self._load_progress()
         if saved is None or not saved.running:
             return
-        if age > self.params.auto_resume_max_age:
+        max_age = self.params.auto_resume_max_age
+        refusal = persistence.restore_refusal(saved, *persistence.boot_stamp(), max_age)
+        if refusal:
             self.get_logger().warning(f'unfinished mission {saved.mission_name!r} in {self._progress_path} '
-                                      f'is {age:.0f} s old (auto_resume_max_age): not resuming by itself')
+                                      f'not restored: {refusal}')
             return
         try:
             mission = resolve_goal('', saved.mission_yaml, [])[0]
         except MissionError as error:
-            self.get_logger().error(f'cannot resume the saved mission: {error}')
+            self.get_logger().error(f'cannot restore the saved mission: {error}')
             return
-        self._start_run(mission, saved.mission_yaml, saved.mission_source, saved.next_leg)
+        run = self._start_run(mission, saved.mission_yaml, saved.mission_source, saved.next_leg,
+                              restored=saved)
+        self.get_logger().warning(f'mission {mission.name!r}: {run.executive.message}')
 
     # ------------------------------------------------------------ action server
     def _on_goal(self, request) -> GoalResponse:
@@ -446,7 +470,9 @@ class MissionExecutive(Node):
             before = run.executive.state
             response.success = run.executive.handle(event, self._now())
             response.message = (run.executive.message if response.success
-                                else f'{event.value} is not possible in state {before.value}')
+                                else f'{event.value} is not possible in state {before.value}'
+                                + (' (the e-stop is latched: reset it first)' if run.executive.estop_latched
+                                   else ''))
             self._apply_commands(run)
         self.get_logger().info(f'{event.value}: {response.message}')
         return response
@@ -465,6 +491,10 @@ class MissionExecutive(Node):
                 ex = run.executive
                 if self._pose is not None:
                     ex.update_pose(*self._pose)
+                if self._estop != ex.estop_latched:
+                    ex.set_estop(self._estop, now)
+                    self.get_logger().warning(f'e-stop {"latched" if self._estop else "reset"}: '
+                                              f'{ex.state.value}: {ex.message}')
                 self._feed_detections(run, now)
                 if teleop and not self._teleop_active:
                     ex.handle(Event.TAKEOVER, now)
@@ -541,20 +571,33 @@ class MissionExecutive(Node):
         now = self._now()
         sightings_due = (ex.sightings and ex.sightings[-1] is not run.saved_sighting
                          and now - run.saved_sightings_at >= SIGHTINGS_SAVE_PERIOD)
-        if completed == run.saved_legs and ex.finished == run.saved_final and not sightings_due:
+        hold = self._hold(ex)
+        if (completed == run.saved_legs and ex.finished == run.saved_final and not sightings_due
+                and hold == run.saved_hold):
             return
         sightings = ex.sightings if completed == ex.leg_index and not ex.finished else []
+        boot_id, boot_time = persistence.boot_stamp()
         progress = persistence.Progress(run.mission.name, run.digest, run.source, run.text, completed,
                                         not ex.finished, ex.results[:completed],
-                                        persistence.sightings_to_json(sightings))
+                                        persistence.sightings_to_json(sightings), hold[0],
+                                        list(hold[1]) if hold[1] else None, boot_id, boot_time)
         try:
             persistence.save(self._progress_path, progress)
         except OSError as error:
             self.get_logger().error(f'cannot save progress to {self._progress_path}: {error}',
                                     throttle_duration_sec=10.0)
             return
-        run.saved_legs, run.saved_final = completed, ex.finished
+        run.saved_legs, run.saved_final, run.saved_hold = completed, ex.finished, hold
         run.saved_sighting, run.saved_sightings_at = (ex.sightings[-1] if ex.sightings else None), now
+
+    @staticmethod
+    def _hold(ex: Executive) -> tuple[str, tuple | None]:
+        """What the progress file records of an operator hold: ('returning', goal), ('paused', None)
+        or ('', None)."""
+        goal = ex.return_goal
+        if goal is not None:
+            return 'returning', goal
+        return ('paused' if ex.state in (State.PAUSED, State.TELEOP) else ''), None
 
     # ------------------------------------------------------------ navigation client
     def _apply_commands(self, run: Run) -> None:

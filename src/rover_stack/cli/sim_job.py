@@ -9,7 +9,8 @@ runner, rover_stack.bringup.runner), sends the course's mission to ``execute_mis
 progress (leg, state, distance to the target) and writes to DIR (default runs/<UTC time>_<course>):
 report.json, run.mcap (the main topics), trajectory.png, stack.log (every node's output) and
 mission_progress.json (one left in DIR by an earlier run is removed first: every run starts the mission
-at its first leg). If the runner respawns the mission executive, the goal is sent again and the
+at its first leg). If the runner respawns the mission executive, it restores the mission paused; the
+goal is sent again and this job calls ``mission/resume`` as the operator would (docs/safety.md), and the
 mission continues from the last completed leg. Exit 0 only when the mission succeeded and every leg
 was reached according to the ground truth; 1 otherwise; 2 for bad arguments.
 """

@@ -10,12 +10,15 @@ from pathlib import Path
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
+from std_srvs.srv import Trigger
 
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
+from rover_stack.autonomy.executive import RESTORED
 from rover_stack.autonomy.goals import default_mission_dirs
 from rover_stack.cli.sim_job import OUTCOME_NAMES, StackProcess, runner_argv
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.reporting.plot import plot_run
 from rover_stack.reporting.recorder import RunRecorder
 from rover_stack.reporting.report import LegRun, build_report, leg_truths
@@ -100,6 +103,8 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     recorder = RunRecorder(node, out / 'run.mcap', on_status=progress.on_status,
                            sensors=getattr(args, 'record_sensors', False))
     client = ActionClient(node, ExecuteMission, 'execute_mission')
+    resume = node.create_client(Trigger, 'mission/resume')
+    resume_future = None
     goal = _goal(mission_path)
     result, message, goal_future, result_future, sent_for = None, '', None, None, 0
     sent_at, final_status, final_since = 0.0, None, 0.0
@@ -109,8 +114,14 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
             if not stack.alive() or time.monotonic() > deadline:
                 raise RuntimeError('the stack did not come up (see stack.log)')
             executor.spin_once(timeout_sec=0.1)
-        print(f'rover sim: stack up after {time.monotonic() - wall_start:.0f} s; sending the mission',
-              flush=True)
+        # A started drive controller is latched (docs/safety.md): this job is the operator and resets
+        # the e-stop once, at the start. A controller respawned later stays latched: the rover stops.
+        try:
+            answer = reset_estop(node, executor, timeout=max(1.0, deadline - time.monotonic()))
+        except TimeoutError as error:
+            raise RuntimeError(str(error)) from None
+        print(f'rover sim: stack up after {time.monotonic() - wall_start:.0f} s; reset_estop as the operator '
+              f'({answer}); sending the mission', flush=True)
         deadline = time.monotonic() + timeout
         while result is None:
             # (Re)send the goal: at the start, after a respawn of the executive (it resumes from the last
@@ -131,6 +142,15 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
                 result = result_future.result().result
                 break
             status = progress.latest
+            restored = status is not None and status.state == MissionStatus.PAUSED \
+                and status.message.startswith(RESTORED)
+            if restored and (resume_future is None or resume_future.done()) and resume.service_is_ready():
+                # A respawned executive holds the mission paused until the operator resumes it
+                # (docs/safety.md); this job stands in for the operator and resumes it at once.
+                print('rover sim: mission restored paused after a respawn: resuming it (mission/resume, as '
+                      'the operator would)', flush=True)
+                resume_future = resume.call_async(Trigger.Request())
+                progress.latest = None          # wait for the next status before deciding again
             if status is not None and status.state in FINAL_STATES and status.mission_name == mission.name:
                 final_status, final_since = status, final_since or time.monotonic()
                 if time.monotonic() - final_since > FINAL_RESULT_WAIT:   # the result went to a dead goal
