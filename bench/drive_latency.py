@@ -34,9 +34,11 @@ import yaml
 from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool
 
-from rover_stack.common.qos import command_qos
+from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.description.geometry import load_geometry
+from rover_stack.drive.estop_reset import reset_estop
 
 ROOT = Path(__file__).resolve().parents[1]
 ROBOT = ROOT / 'config' / 'robot' / 'skid4.yaml'
@@ -70,6 +72,9 @@ class Probe:
         node.create_subscription(TwistStamped, 'cmd_vel', self._on_cmd_vel, command_qos())
         node.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
         self.seen_wheels = False
+        # The hardware's heartbeat: a silent hardware_estop counts as pressed (docs/safety.md)
+        hardware = node.create_publisher(Bool, 'hardware_estop', latched_qos())
+        node.create_timer(0.5, lambda: hardware.publish(Bool(data=False)))
 
     def send(self, v: float) -> None:
         self.expected, self.arbitrated_at, self.wheels_at = v, None, None
@@ -111,6 +116,7 @@ def run(count: int, rate: float) -> dict[str, list[float]]:
             if time.monotonic() > deadline:
                 raise RuntimeError('the drive nodes did not come up within 20 s')
             executor.spin_once(timeout_sec=0.05)
+        reset_estop(node, executor, timeout=20.0)    # a started controller is latched: reset as the operator
         pause = random.Random(20261127)
         for k in range(count + 20):                  # the first 20 warm up and are not counted
             resume = time.monotonic() + pause.uniform(0.0, 1.0 / rate)

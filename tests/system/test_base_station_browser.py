@@ -23,6 +23,7 @@ from std_msgs.msg import Bool
 
 from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.drive.estop_reset import reset_estop_in
 
 sync_api = pytest.importorskip('playwright.sync_api')
 
@@ -141,6 +142,7 @@ def stack(tmp_path_factory):
         try:
             wait(find_url, START_TIMEOUT, 'web_bridge to serve')
             wait(lambda: probe.truth and probe.odom and probe.wheels, START_TIMEOUT, 'the simulated rover')
+            reset_estop_in(context, START_TIMEOUT)   # a started drive controller is latched: the operator resets
         except AssertionError as error:
             pytest.fail(f'{error}\n{logs_text()}')
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

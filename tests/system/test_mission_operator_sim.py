@@ -29,6 +29,7 @@ from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus, StatusLight
 from rover_stack.autonomy import persistence
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.sim_stack import send_goal as send_goal_on
 from rover_stack.testing.sim_stack import start_sim
 from rover_stack.testing.waiting import spin_until
@@ -135,6 +136,7 @@ def test_operator_takeover_respawn_and_abort_on_flat_easy(stack):
 
     waited(op.mission.server_is_ready, 150.0, 'execute_mission server')
     waited(lambda: op.truth is not None and op.now() > 0.0, 30.0, 'sim/ground_truth and /clock')
+    reset_estop(op.node, op.executor)     # a started drive controller is latched: the operator resets it
     handle = send_goal(op, ExecuteMission.Goal(mission_file=COURSE))
     assert handle.accepted, log()
 

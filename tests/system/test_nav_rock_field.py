@@ -41,6 +41,7 @@ from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos
 from rover_stack.drive.arbitration_node import CommandArbitration
 from rover_stack.drive.controller_node import DriveController
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.navigation.navigator_node import ACTION_NAME
 from rover_stack.testing.sim_stack import send_goal
 from rover_stack.testing.waiting import spin_until
@@ -182,6 +183,7 @@ def test_navigator_crosses_the_rock_field_without_collisions(stack):
     client = ActionClient(node, NavigateToGoal, ACTION_NAME)
     spin_until(executor, client.server_is_ready, 60.0, 'the navigate_to_goal server')
     spin_until(executor, lambda: truth, 60.0, 'the simulator ground truth')
+    reset_estop(node, executor)     # a started drive controller is latched: the operator resets it
     goal = NavigateToGoal.Goal(goal=PoseStamped(), tolerance=0.5)
     goal.goal.header.frame_id = 'map'
     goal.goal.pose.position.x, goal.goal.pose.position.y = GOAL

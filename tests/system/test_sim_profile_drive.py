@@ -18,6 +18,7 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import JointState
 
 from rover_stack.common.qos import command_qos, sensor_qos
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.waiting import spin_until
 
 SPEED = 0.5           # m/s commanded
@@ -75,6 +76,7 @@ def test_sim_profile_drives_forward_and_odometry_follows(runner, ros_context):
                        'odom, joint_states and cmd_arbitration from the sim profile')
         except AssertionError:
             pytest.fail(f'sim profile did not come up; runner output:\n{runner.tail()}')
+        reset_estop(node, executor)     # a started drive controller is latched: the operator resets it
         start = odom[-1].pose.pose.position
         end_time = time.monotonic() + DRIVE_TIME
         while time.monotonic() < end_time:

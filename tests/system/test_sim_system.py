@@ -27,6 +27,7 @@ from rover_stack.contract.checker import check_backend
 from rover_stack.contract.model import load_contract
 from rover_stack.description.geometry import load_geometry
 from rover_stack.description.xacro_expand import config_path
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.waiting import spin_until
 
 SIDE = 3.0            # m
@@ -195,6 +196,7 @@ def test_square_through_the_drive_controller_closes_and_odometry_drift_is_bounde
         driver = SquareDriver(context)
         executor.add_node(driver.node)
         spin_until(executor, lambda: driver.heading is not None, 30.0, 'ground truth and odometry')
+        reset_estop(driver.node, executor)     # a started drive controller is latched: the operator resets it
         spin_until(executor, lambda: driver.done, 60.0, 'the square to be driven')
         stop = driver.truth.header.stamp.sec + 1.5
         spin_until(executor, lambda: driver.truth.header.stamp.sec >= stop, 10.0, 'the rover to stop')

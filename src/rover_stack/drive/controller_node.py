@@ -21,6 +21,7 @@ from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.description.geometry import GeometryError, load_geometry
 from rover_stack.drive.controller_core import (
+    REJECT_ESTOP,
     ControllerConfig,
     ControllerStatus,
     DriveControllerCore,
@@ -234,7 +235,7 @@ class DriveController(Node):
 
     def _take(self, v: float, w: float, stamp: float | None, frame_id: str = '') -> None:
         reason = self.core.command(v, w, self._now(), stamp, frame_id)
-        if reason is not None:
+        if reason is not None and reason != REJECT_ESTOP:    # latched: expected, counted in diagnostics
             self.get_logger().warning(f'rejected command v={v} w={w}: {reason}', throttle_duration_sec=2.0)
 
     def _on_joint_states(self, msg: JointState) -> None:

@@ -32,6 +32,7 @@ from std_msgs.msg import String
 
 from rover_stack.common.qos import command_qos, sensor_qos
 from rover_stack.drive.controller_node import DriveController, config_dir
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.localization import accuracy as acc
 from rover_stack.localization.ekf_node import EkfLocalization
 from rover_stack.sim.course import find_course, load_course
@@ -247,6 +248,8 @@ def run_scenario(scenario: Scenario, context, timeout: float) -> Recording:
         for node in nodes:
             executor.add_node(node)
         deadline = started + timeout
+        # A started drive controller is latched: the harness resets it as the operator would
+        reset_estop(probe.node, executor, timeout=timeout)
         while probe.sim_time() < scenario.duration:
             if time.monotonic() > deadline:
                 raise AssertionError(f'simulation reached {probe.sim_time():.1f} of '

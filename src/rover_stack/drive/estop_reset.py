@@ -1,0 +1,57 @@
+"""The operator's e-stop reset from a script (``rover sim``, tests, benchmarks): call the drive
+controller's ``reset_estop`` (std_srvs/Trigger) until it is accepted.
+
+A started drive controller is latched and refuses the reset until every e-stop source is clear,
+including a ``hardware_estop`` that has not been heard yet (docs/safety.md), so right after start-up
+the first calls may be refused; they are repeated.
+"""
+from __future__ import annotations
+
+import time
+
+from std_srvs.srv import Trigger
+
+SERVICE = 'reset_estop'
+
+
+def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> str:
+    """Reset the e-stop through ``node``'s client, spinning ``executor``; the accepted answer's message.
+
+    Refusals are retried every ``retry`` s; TimeoutError after ``timeout`` s (wall) with the last reason."""
+    client = node.create_client(Trigger, SERVICE)
+    deadline = time.monotonic() + timeout
+    last = 'service not available'
+    try:
+        while True:
+            if client.service_is_ready():
+                future = client.call_async(Trigger.Request())
+                answer_by = min(deadline, time.monotonic() + 5.0)
+                while not future.done() and time.monotonic() < answer_by:
+                    executor.spin_once(timeout_sec=0.05)
+                if future.done() and future.result() is not None:
+                    if future.result().success:
+                        return future.result().message
+                    last = future.result().message
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{SERVICE} not accepted within {timeout:g} s: {last}')
+            retry_at = time.monotonic() + retry
+            while time.monotonic() < retry_at:
+                executor.spin_once(timeout_sec=0.05)
+    finally:
+        node.destroy_client(client)
+
+
+def reset_estop_in(context, timeout: float = 60.0) -> str:
+    """``reset_estop`` through a short-lived node and executor of its own on the rclpy ``context`` (for
+    callers whose node is spun elsewhere, e.g. in a thread)."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    node = rclpy.create_node('operator_estop_reset', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        return reset_estop(node, executor, timeout)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
