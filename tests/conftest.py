@@ -38,10 +38,33 @@ def pytest_sessionstart(session):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    counts = tier_counts(terminalreporter.stats)
+    if counts:
+        terminalreporter.write_line('tiers: ' + '; '.join(
+            f'{tier} ' + ', '.join(f'{n} {outcome}' for outcome, n in sorted(by_outcome.items()))
+            for tier, by_outcome in counts.items()))
     freed = remove_stale_segments()
     if freed:
         terminalreporter.write_line(f'removed {freed / 2**20:.0f} MiB of Fast DDS shared memory left by '
                                     'processes that are gone')
+
+
+def tier_counts(stats) -> dict[str, dict[str, int]]:
+    """{tier: {outcome: number of tests}} from the terminal reporter's stats (one outcome per test:
+    a failed set-up or call counts as failed, a skip at any phase as skipped)."""
+    outcome_of: dict[str, tuple[str, str]] = {}
+    for outcome in ('passed', 'failed', 'skipped', 'error'):
+        for report in stats.get(outcome, []):
+            tier = next((t for t in TIERS if t in getattr(report, 'keywords', {})), None)
+            if tier is None or (outcome == 'passed' and report.when != 'call'):
+                continue
+            if report.nodeid not in outcome_of or outcome in ('failed', 'error', 'skipped'):
+                outcome_of[report.nodeid] = (tier, 'failed' if outcome == 'error' else outcome)
+    counts: dict[str, dict[str, int]] = {}
+    for tier, outcome in outcome_of.values():
+        counts.setdefault(tier, {}).setdefault(outcome, 0)
+        counts[tier][outcome] += 1
+    return dict(sorted(counts.items(), key=lambda item: TIERS.index(item[0])))
 
 
 def pytest_collection_modifyitems(config, items):
