@@ -1,7 +1,18 @@
-"""Chaos on a simulated mission (issue #10): the whole `sim` profile as processes (`rover sim --no-web`,
-course flat_easy, mission flat_easy: 3 legs, about 65 s of sim time). From the goal on, every 10-20 s of
-sim time (a seeded ``random.Random``) one respawnable stack process is SIGKILLed; the simulator never is.
-The runner respawns it after its respawn_delay (config/node_sets.yaml). Checked:
+"""Chaos on a simulated mission (issues #10, #18): the whole `sim` profile as processes, web bridge
+included (`rover sim`, course flat_easy, mission flat_easy: 3 legs, about 65 s of sim time).
+
+The e-stop episode (issue #18, docs/safety.md), once leg 1 is under way: the hardware e-stop
+(``sim/estop``) and the software e-stop (``estop``) are pressed; once latched, the drive_controller and
+the web_bridge are SIGKILLed; when both are back, the button and the software e-stop are released.
+Checked: ``reset_estop`` is refused while the button is pressed; from the latch until the operator's
+``mission/resume`` every ``wheel_commands`` is zero and the rover stays within ``HELD_M`` (ground
+truth) although the sources are released, the controller restarted and ``reset_estop`` was accepted
+(the mission stays paused after a reset until it is resumed: mission executive, issue #18 item 6).
+
+Then, every 10-20 s of sim time (a seeded ``random.Random``) one respawnable stack process is SIGKILLed;
+the simulator never is. The runner respawns it after its respawn_delay (config/node_sets.yaml). The test
+is the operator: a respawned drive controller comes up latched and needs ``reset_estop``; a paused
+mission (after an e-stop, or restored by a respawned executive) needs ``mission/resume``. Checked:
 
 1. Stale commands never move the rover. The drive controller has **no fresh command** while no
    ``cmd_vel`` (the arbitration output) came for more than its ``cmd_timeout`` (config/drive.yaml), and
@@ -15,7 +26,7 @@ The runner respawns it after its respawn_delay (config/node_sets.yaml). Checked:
    ``BRAKE_S``; from ``settled`` to the interval's end the rover's ground-truth position stays within
    ``MAX_DRIFT_M`` (0.2 m) of that reference.
 2. The mission completes anyway: final mission/status SUCCEEDED and the progress file lists every leg
-   SUCCEEDED (a killed mission_executive resumes by itself: auto_resume).
+   SUCCEEDED (a killed mission_executive restores the run paused; the operator resumes it).
 3. No gaps where nothing was killed: for each recorded topic of a process that was alive throughout, the
    largest gap between consecutive message stamps (sim time) is at most ``GAP_BOUND_S``; gaps that overlap
    the publisher's own kill-to-first-message window are the respawn, reported but not checked.
@@ -48,14 +59,17 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool
+from std_srvs.srv import SetBool, Trigger
 
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
 from rover_stack.bringup.node_set import load_node_sets, package_share_dir, processes, resolve
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.sim_stack import send_goal, start_sim
-from rover_stack.testing.waiting import spin_until
+from rover_stack.testing.waiting import spin_for, spin_until
 
 COURSE = 'flat_easy'
 SIM_SEED = 1
@@ -63,6 +77,9 @@ CHAOS_SEED = 2717          # which processes are killed, and when
 KILL_EVERY = (10.0, 20.0)  # s of sim time between kills
 LEGS = 3
 MAX_DRIFT_M = 0.2          # m, ground-truth motion allowed once the stop has settled
+HELD_M = 0.05              # m, ground-truth motion allowed from 1 s after the e-stop latched to the resume
+HOLD_S = 6.0               # s sim, watched after the release (> the 3 s hardware_estop silence bound)
+EPISODE_AFTER_M = 1.0      # m driven on leg 1 before the e-stop episode
 # s of sim time: the largest gap allowed on a topic whose publisher was alive = the respawn time bound:
 # the default respawn_delay (1 s) + 1 s of start-up before a respawned Python rclpy node publishes
 # (measured kill -> first message: 2.4-6.6 s sim). A surviving publisher must never stall that long.
@@ -81,7 +98,7 @@ BRAKE_S = DRIVE['linear_max_velocity'] / DRIVE['linear_max_deceleration']       
 SIM_COMMAND_TIMEOUT = ros_parameters('simulator.yaml', 'rover_simulator')['engine']['command_timeout']  # s
 
 SIM_PROCESSES = processes(resolve(load_node_sets(CONFIG / 'node_sets.yaml')['sim'],
-                                   {'web': 'false', 'autonomy': 'true'}))
+                                   {'web': 'true', 'autonomy': 'true'}))
 PROCESS_OF = {node.name: p.name for p in SIM_PROCESSES for node in p.members}   # node -> its process
 DRIVE_PROCESS = PROCESS_OF['drive_controller']
 
@@ -100,8 +117,8 @@ BEST_EFFORT = {'/clock', 'joint_states'}
 
 
 def respawnable() -> list[str]:
-    """The sim profile's respawnable processes (a node, or a container of several) as `rover sim
-    --no-web` runs them, minus the simulator."""
+    """The sim profile's respawnable processes (a node, or a container of several) as `rover sim`
+    runs them, minus the simulator."""
     return [p.name for p in SIM_PROCESSES if p.respawn and p.name != 'rover_simulator']
 
 
@@ -113,6 +130,7 @@ class Kill:
     started: float | None = None   # s sim, the runner's 'started NAME' line seen
     back: float | None = None      # s sim, stamp of its first message after the respawn (recorded topics)
     up: float | None = None        # s sim, the respawned drive controller logged that it runs
+    reset: bool = False            # the operator reset the e-stop after this (drive controller) respawn
 
 
 class Monitor:
@@ -126,6 +144,8 @@ class Monitor:
         self.truth: list[tuple[float, float, float]] = []     # (s sim, x m, y m) in map
         self.statuses: list[MissionStatus] = []
         self.cmd_received: list[tuple[float, float, float]] = []   # cmd_vel: (received s sim, stamp s, v m/s)
+        self.wheels: list[tuple[float, float]] = []    # wheel_commands: (stamp s sim, max |velocity| rad/s)
+        self.latched: list[tuple[float, bool]] = []    # estop_state: (received s sim, value)
         for topic, (kind, _) in TOPICS.items():
             qos = sensor_qos(depth=50) if topic in BEST_EFFORT else command_qos(depth=50)
             self.node.create_subscription(kind, topic, lambda msg, t=topic: self._on_message(t, msg), qos)
@@ -133,6 +153,12 @@ class Monitor:
         self.node.create_subscription(MissionStatus, 'mission/status', self.statuses.append, latched_qos())
         self.node.create_subscription(DiagnosticArray, 'diagnostics', self._on_diagnostics, command_qos(depth=50))
         self.mission = ActionClient(self.node, ExecuteMission, 'execute_mission')
+        self.node.create_subscription(Bool, 'estop_state', lambda m: self.latched.append((self.now(), m.data)),
+                                      latched_qos())
+        self.estop = self.node.create_publisher(Bool, 'estop', latched_qos())
+        self.button = self.node.create_client(SetBool, 'sim/estop')
+        self.reset = self.node.create_client(Trigger, 'reset_estop')
+        self.resume = self.node.create_client(Trigger, 'mission/resume')
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
 
@@ -142,6 +168,8 @@ class Monitor:
         self.stamps[topic].append(t)
         if topic == '/clock':
             self.wall_sim.append((time.time(), t))   # to read the nodes' log stamps (wall) as sim time
+        if topic == 'wheel_commands':
+            self.wheels.append((t, max((abs(v) for v in msg.velocity), default=0.0)))
         if topic == 'cmd_vel':     # arrival vs stamp: how far this monitor lags (reported)
             self.cmd_received.append((self.now(), t, msg.twist.linear.x))
         if topic == 'sim/ground_truth':
@@ -168,7 +196,8 @@ class Monitor:
 @pytest.fixture
 def chaos(tmp_path, ros_context):
     starts = Counter()      # process name -> starts seen in the runner's output
-    runner, progress = start_sim(COURSE, SIM_SEED, tmp_path, on_start=lambda name, _pid: starts.update([name]))
+    runner, progress = start_sim(COURSE, SIM_SEED, tmp_path, on_start=lambda name, _pid: starts.update([name]),
+                                 web=True)
     monitor = None
     try:
         monitor = Monitor(ros_context)
@@ -238,7 +267,7 @@ def gaps(stamps: list[float], since: float, until: float, excluded: list[tuple[f
     return worst, worst_at, respawn_gap
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(560)
 def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     runner, mon, progress, starts = chaos
     rng = random.Random(CHAOS_SEED)
@@ -277,22 +306,7 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
         return s is not None and s.state in (MissionStatus.SUCCEEDED, MissionStatus.FAILED,
                                              MissionStatus.CANCELED)
 
-    wall_start = time.monotonic()
-    waited(mon.mission.server_is_ready, 150.0, 'execute_mission server')
-    waited(lambda: mon.truth and mon.now() > 0.0, 30.0, 'sim/ground_truth and /clock')
-    handle = send_goal(mon.mission, mon.executor, ExecuteMission.Goal(mission_file=COURSE))
-    assert handle.accepted, summary()
-    t_goal = mon.now()
-
-    # Kill every 10-20 s of sim time until the mission is over.
-    deadline = time.monotonic() + 240.0
-    next_kill = [t_goal + rng.uniform(*KILL_EVERY)]
-    while True:
-        waited(lambda: mission_over() or mon.now() >= next_kill[0], max(1.0, deadline - time.monotonic()),
-               f'the mission to end (kills so far: {len(kills)})')
-        if mission_over():
-            break
-        name = rng.choice(victims)
+    def kill(name: str) -> None:
         pid = runner.pids(name)[-1]
         at = mon.now()
         try:
@@ -301,7 +315,102 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
             pytest.fail(f'{name} (pid {pid}) was not running at {at:.1f} s, 10+ s after any kill\n{summary()}')
         kills.append(Kill(name, pid, at))
         report.append(f'  kill {name} (pid {pid}) at {at - t_goal:.1f} s sim after the goal')
-        next_kill[0] = at + rng.uniform(*KILL_EVERY)
+
+    def ask(client, request, what: str, timeout: float = 60.0):
+        """Call a service until it answers (a request to a killed server's stale entry goes unanswered)."""
+        give_up = time.monotonic() + timeout
+        while True:
+            waited(client.service_is_ready, max(1.0, give_up - time.monotonic()), f'{what} service')
+            future = client.call_async(request)
+            try:
+                spin_until(mon.executor, future.done, 5.0, f'{what} response')
+                return future.result()
+            except AssertionError:
+                assert time.monotonic() < give_up, f'{what}: no answer within {timeout:.0f} s\n{summary()}'
+
+    def paused() -> bool:
+        return bool(mon.statuses) and mon.statuses[-1].state == MissionStatus.PAUSED
+
+    wall_start = time.monotonic()
+    waited(mon.mission.server_is_ready, 150.0, 'execute_mission server')
+    waited(lambda: mon.truth and mon.now() > 0.0, 30.0, 'sim/ground_truth and /clock')
+    reset_estop(mon.node, mon.executor)      # a started drive controller is latched: the operator resets
+    handle = send_goal(mon.mission, mon.executor, ExecuteMission.Goal(mission_file=COURSE))
+    assert handle.accepted, summary()
+    t_goal = mon.now()
+
+    # ---- the e-stop episode (issue #18) ----
+    start_xy = mon.truth[-1][1:]
+
+    def under_way() -> bool:
+        return math.dist(mon.truth[-1][1:], start_xy) > EPISODE_AFTER_M
+
+    while not under_way():    # an executive that had not seen the start's reset yet pauses: resume it
+        waited(lambda: under_way() or paused(), 120.0, 'leg 1 under way')
+        if paused():
+            ask(mon.resume, Trigger.Request(), 'mission/resume at the start')
+            spin_for(mon.executor, 2.0)      # the next mission/status
+    pressed_at = mon.now()
+    mon.estop.publish(Bool(data=True))
+    assert ask(mon.button, SetBool.Request(data=True), 'sim/estop press').success, summary()
+    waited(lambda: any(v for t, v in mon.latched if t >= pressed_at), 30.0, 'estop_state true')
+    latched_at = next(t for t, v in mon.latched if t >= pressed_at and v)
+    waited(paused, 30.0, 'the mission paused by the e-stop')
+    for name in (DRIVE_PROCESS, PROCESS_OF['web_bridge']):     # killed while latched
+        kill(name)
+    episode_kills = kills[-2:]
+    waited(lambda: all(k.started is not None for k in episode_kills), 60.0,
+           'drive_controller and web_bridge respawned')
+    refused = ask(mon.reset, Trigger.Request(), 'reset_estop with the button pressed')
+    released_at = mon.now()
+    assert ask(mon.button, SetBool.Request(data=False), 'sim/estop release').success, summary()
+    mon.estop.publish(Bool(data=False))
+    waited(lambda: mon.now() >= released_at + HOLD_S, 60.0, 'the hold after the release')
+    reset_answer = reset_estop(mon.node, mon.executor)
+    reset_at = mon.now()
+    waited(lambda: mon.now() >= reset_at + 3.0, 60.0, 'the hold after the reset')
+    still_paused = paused()
+    resumed = ask(mon.resume, Trigger.Request(), 'mission/resume')
+    resume_at = mon.now()
+    held_xy = mon.truth[-1][1:]
+    waited(lambda: math.dist(mon.truth[-1][1:], held_xy) > 0.3, 60.0, 'driving again after mission/resume')
+    moving_while_held = [(round(t - t_goal, 2), v) for t, v in mon.wheels if latched_at + 0.1 < t < resume_at
+                         and v > 1e-9]
+    held_drift = drift_after(mon.truth, latched_at + 1.0, resume_at)
+    episode = (f'  e-stop episode: latched {latched_at - pressed_at:.2f} s after the press; released '
+                  f'{released_at - t_goal:.1f} s, reset {reset_at - t_goal:.1f} s ({reset_answer!r}), resumed '
+                  f'{resume_at - t_goal:.1f} s after the goal; drift while held {held_drift} m')
+    report.append(episode)
+
+    # ---- random kills every 10-20 s of sim time until the mission is over; the test is the operator ----
+    deadline = time.monotonic() + 320.0
+    next_kill = [mon.now() + rng.uniform(*KILL_EVERY)]
+    resume_asked = [0.0]          # wall s
+
+    def operator_due() -> bool:
+        needs_reset = any(k.name == DRIVE_PROCESS and k.started is not None and k.at > resume_at
+                          and not getattr(k, 'reset', False) for k in kills)
+        return needs_reset or (paused() and time.monotonic() - resume_asked[0] > 2.0)
+
+    def operate() -> None:
+        for k in kills:
+            if k.name == DRIVE_PROCESS and k.started is not None and k.at > resume_at and not k.reset:
+                k.reset = True
+                report.append(f'  operator: reset_estop after the respawn ({reset_estop(mon.node, mon.executor)})')
+        if paused() and time.monotonic() - resume_asked[0] > 2.0:
+            resume_asked[0] = time.monotonic()
+            mon.resume.call_async(Trigger.Request())
+
+    while True:
+        waited(lambda: mission_over() or mon.now() >= next_kill[0] or operator_due(),
+               max(1.0, deadline - time.monotonic()), f'the mission to end (kills so far: {len(kills)})')
+        if mission_over():
+            break
+        if operator_due():
+            operate()
+            continue
+        kill(rng.choice(victims))
+        next_kill[0] = kills[-1].at + rng.uniform(*KILL_EVERY)
     t_end = mon.now()
     # Every killed process back (the last kill may be recent).
     waited(lambda: all(k.started is not None for k in kills), 60.0, 'the respawn of every killed process')
@@ -325,6 +434,7 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     report.append(f'  cmd_vel arriving here more than cmd_timeout after their stamp (monitor lag): {len(late)}'
                   + (f', up to {max(late):.2f} s' if late else ''))
     report.append(f'  runner output: {progress.parent / "runner.log"} (written at the end)')
+    report.append(episode)
     for start, settled, end, why in stale_intervals(mon.stamps['cmd_vel'], mon.accepted, kills, t_end):
         drift = drift_after(mon.truth, settled, end)
         drifts.append((drift, start, end, why))
@@ -340,6 +450,13 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
     sys.stdout.write('\n' + summary() + '\n')   # shown with -s
 
     # ---- assertions ----
+    assert not refused.success and 'hardware_estop' in refused.message, f'{refused}\n{summary()}'
+    assert not moving_while_held, (
+        f'non-zero wheel_commands between the latch and mission/resume: {moving_while_held[:5]}\n{summary()}')
+    assert held_drift is not None and held_drift <= HELD_M, (
+        f'the rover moved {held_drift} m while the e-stop was latched or the mission paused\n{summary()}')
+    assert still_paused, f'the mission did not stay paused after reset_estop: {mon.statuses[-1]}\n{summary()}'
+    assert resumed.success, f'mission/resume refused: {resumed.message}\n{summary()}'
     assert len(kills) >= 3, summary()
     final = mon.statuses[-1]
     assert final.state == MissionStatus.SUCCEEDED, f'final mission/status {final}\n{summary()}'

@@ -59,6 +59,7 @@ def run(link, mcu, start, stop, dt=0.02, reply=True, ack=True):
 
 def connected(config=CONFIG):
     link, mcu = MotorLink(config), FakeMcu(config.wheel_count, config.steering_count)
+    link.gate.controller_latched(False)     # the drive controller was reset (the e-stop gate opens)
     run(link, mcu, 0.0, 0.1)
     link.step(0.1)
     assert link.state is LinkState.OK
@@ -245,3 +246,36 @@ def test_steering_rates_difference_over_the_mcu_clock():
     assert steering_rates(fb((0.1,), 0xFFFFFFF6), fb((0.2,), 10)) == pytest.approx((5.0,))   # clock wrap
     assert steering_rates(fb((0.1,), 100), fb((0.2,), 100)) == (0.0,)
     assert steering_rates(fb((0.1,), 100), fb((0.2,), 900)) == (0.0,)
+
+
+def test_the_estop_gate_stops_the_wheels_until_the_controller_reports_a_reset():
+    """Issue #18 item 2 (the host's rule): closed at start, on estop_state true, on a source going
+    active (the software e-stop, the MCU's button); open only on estop_state false with no source
+    active."""
+    link, mcu = MotorLink(CONFIG), FakeMcu()
+    run(link, mcu, 0.0, 0.1)
+    gate, t = link.gate, 0.1
+
+    def sent():
+        nonlocal t
+        link.set_wheel_command([1.0] * 4, t)
+        mcu.take(link.step(t))
+        t = round(t + 0.02, 9)
+        return mcu.commands[-1].wheel_velocities
+
+    assert link.state is LinkState.OK and sent() == (0.0,) * 4 and not gate.open
+    gate.controller_latched(False)
+    assert sent() == (1.0,) * 4
+    gate.report('estop', True)
+    assert sent() == (0.0,) * 4
+    gate.report('estop', False)
+    assert sent() == (0.0,) * 4 and 'waiting' in gate.why_closed()     # released, not reset
+    gate.controller_latched(True)
+    gate.controller_latched(False)
+    assert sent() == (1.0,) * 4
+    link.receive(mcu.feedback(estop=True), t)            # the button, reported in FEEDBACK
+    assert sent() == (0.0,) * 4 and gate.why_closed() == 'hardware_estop active'
+    gate.controller_latched(False)                       # a reset while the button is pressed: still shut
+    assert sent() == (0.0,) * 4
+    link.receive(mcu.feedback(estop=False) + mcu.ack_all(), t)
+    assert sent() == (1.0,) * 4                          # the reset came after the press

@@ -16,6 +16,7 @@ class Host:
     def __init__(self, port: str):
         self.link = MotorLink(LinkConfig(wheel_count=4, steering_count=2, link_timeout=LINK_TIMEOUT,
                                          heartbeat_period=0.1, ack_timeout=0.5, command_timeout=0.5))
+        self.link.gate.controller_latched(False)     # the drive controller was reset
         self.port = SerialPort(port, 115200)
         self.wheels = None
 

@@ -28,6 +28,8 @@ GOAL_RESPONSE_WAIT = 5.0   # s wall without a goal response: send again
 FINAL_RESULT_WAIT = 10.0   # s wall after a final mission/status without a result: use the progress file
 FINAL_STATES = (MissionStatus.SUCCEEDED, MissionStatus.FAILED, MissionStatus.CANCELED)
 PROGRESS_PERIOD = 5.0  # s wall between progress lines
+START_HOLD_S = 30.0    # s wall after the start's reset_estop in which an e-stop pause is resumed once
+ESTOP_PAUSED = 'paused by the e-stop'   # message prefix of the executive's e-stop pause
 
 
 class Progress:
@@ -122,6 +124,7 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
             raise RuntimeError(str(error)) from None
         print(f'rover sim: stack up after {time.monotonic() - wall_start:.0f} s; reset_estop as the operator '
               f'({answer}); sending the mission', flush=True)
+        reset_done = time.monotonic()
         deadline = time.monotonic() + timeout
         while result is None:
             # (Re)send the goal: at the start, after a respawn of the executive (it resumes from the last
@@ -144,7 +147,16 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
             status = progress.latest
             restored = status is not None and status.state == MissionStatus.PAUSED \
                 and status.message.startswith(RESTORED)
-            if restored and (resume_future is None or resume_future.done()) and resume.service_is_ready():
+            # The goal went out right after this job's reset_estop; an executive that had not seen the
+            # reset yet holds the mission paused by the e-stop: the job resumes it, at the start only.
+            start_hold = status is not None and status.state == MissionStatus.PAUSED \
+                and status.message.startswith(ESTOP_PAUSED) and time.monotonic() - reset_done < START_HOLD_S
+            if start_hold and (resume_future is None or resume_future.done()) and resume.service_is_ready():
+                print('rover sim: the mission started paused by the e-stop just reset: resuming it',
+                      flush=True)
+                resume_future = resume.call_async(Trigger.Request())
+                progress.latest = None
+            elif restored and (resume_future is None or resume_future.done()) and resume.service_is_ready():
                 # A respawned executive holds the mission paused until the operator resumes it
                 # (docs/safety.md); this job stands in for the operator and resumes it at once.
                 print('rover sim: mission restored paused after a respawn: resuming it (mission/resume, as '

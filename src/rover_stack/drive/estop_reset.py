@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import time
 
+from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
+from rover_stack.common.qos import latched_qos
+
 SERVICE = 'reset_estop'
+RELEASED_WAIT = 10.0   # s wall: after an accepted reset, wait this long at most for estop_state false
 
 
 def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> str:
     """Reset the e-stop through ``node``'s client, spinning ``executor``; the accepted answer's message.
 
-    Refusals are retried every ``retry`` s; TimeoutError after ``timeout`` s (wall) with the last reason."""
+    Refusals are retried every ``retry`` s; TimeoutError after ``timeout`` s (wall) with the last reason.
+    After the reset it waits (at most ``RELEASED_WAIT`` s) until ``estop_state`` false arrives here, so
+    a mission started next is not started while the executive still sees the latch."""
     client = node.create_client(Trigger, SERVICE)
+    states: list[bool] = []
+    subscription = node.create_subscription(Bool, 'estop_state', lambda m: states.append(m.data),
+                                            latched_qos())
     deadline = time.monotonic() + timeout
     last = 'service not available'
     try:
@@ -30,6 +39,9 @@ def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> st
                     executor.spin_once(timeout_sec=0.05)
                 if future.done() and future.result() is not None:
                     if future.result().success:
+                        released_by = time.monotonic() + RELEASED_WAIT
+                        while not (states and not states[-1]) and time.monotonic() < released_by:
+                            executor.spin_once(timeout_sec=0.05)
                         return future.result().message
                     last = future.result().message
             if time.monotonic() > deadline:
@@ -39,6 +51,7 @@ def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> st
                 executor.spin_once(timeout_sec=0.05)
     finally:
         node.destroy_client(client)
+        node.destroy_subscription(subscription)
 
 
 def reset_estop_in(context, timeout: float = 60.0) -> str:

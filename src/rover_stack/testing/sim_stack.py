@@ -70,14 +70,19 @@ class Runner:
         self._reader.join(timeout=2)
 
 
-def start_sim(course_name: str, seed: int, workdir: Path, on_start=None) -> tuple[Runner, Path]:
+def start_sim(course_name: str, seed: int, workdir: Path, on_start=None,
+              web: bool = False) -> tuple[Runner, Path]:
     """Start the runner command of `rover sim --course COURSE --seed SEED --no-web` (the page is not
-    needed) in ``workdir``; returns the runner and the mission progress file it uses."""
+    needed) in ``workdir``, or with ``web`` the web_bridge too (on a free port); returns the runner and
+    the mission progress file it uses."""
     course = load_course(course_name)
     progress = Path(workdir) / 'mission_progress.json'
-    options = build_parser().parse_args(['--course', course_name, '--seed', str(seed), '--no-web'])
-    runner = Runner(runner_argv(course.source, str(course.mission_path()), options, progress), workdir,
-                    on_start=on_start)
+    options = build_parser().parse_args(['--course', course_name, '--seed', str(seed),
+                                         *([] if web else ['--no-web'])])
+    argv = runner_argv(course.source, str(course.mission_path()), options, progress)
+    if web:
+        argv += ['--arg', 'web_port:=0']
+    runner = Runner(argv, workdir, on_start=on_start)
     return runner, progress
 
 
