@@ -50,7 +50,7 @@ TOOLS_STAMP :=
 endif
 BUILD_STAMP := $(INSTALL_BASE)/.rover-build-$(DEPS_MODE)
 ENV := source scripts/env.sh &&
-BUILD_INPUTS := package.xml setup.py setup.cfg colcon.meta cmake/drop_wheel_build_paths.cmake \
+BUILD_INPUTS := package.xml CMakeLists.txt cmake/drop_wheel_build_paths.cmake \
 	src/rover_stack/executables.py $(shell find src/rover_interfaces src/tf2_msgs -type f) \
 	$(shell find config launch urdf sim -type f 2>/dev/null)
 
@@ -72,7 +72,12 @@ $(DEPS_STAMP): $(LOCKS) scripts/setup_venv.sh
 
 $(BUILD_STAMP): $(DEPS_STAMP) $(BUILD_INPUTS)
 	@echo "== colcon build ($(DEPS_MODE))"
-	@$(ENV) colcon --log-base $(LOG_BASE) build --base-paths . src --symlink-install \
+	@# Builds of the former three-package layout (ament_python rover_stack + rover_interfaces + tf2_msgs)
+	@# would shadow the one package that now builds all three: removed once.
+	@if [ -d $(INSTALL_BASE)/rover_interfaces ] || [ -f $(BUILD_BASE)/rover_stack/setup.py ]; then \
+		rm -rf $(BUILD_BASE)/rover_stack $(BUILD_BASE)/rover_interfaces $(BUILD_BASE)/tf2_msgs \
+			$(INSTALL_BASE)/rover_stack $(INSTALL_BASE)/rover_interfaces $(INSTALL_BASE)/tf2_msgs; fi
+	@$(ENV) colcon --log-base $(LOG_BASE) build --base-paths . --symlink-install \
 		--build-base $(BUILD_BASE) --install-base $(INSTALL_BASE) \
 		--event-handlers console_stderr- summary+ \
 		--cmake-args -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/drop_wheel_build_paths.cmake \
@@ -88,11 +93,11 @@ endif
 build: setup
 
 lint: setup
-	@$(ENV) ruff check src tests bench launch setup.py
+	@$(ENV) ruff check src tests bench launch
 
 test: setup
 	@echo "== lint (ruff)"
-	@$(ENV) ruff check src tests bench launch setup.py
+	@$(ENV) ruff check src tests bench launch
 	@echo "== tests (unit, node, system)"
 	@$(ENV) scripts/private_net.sh python -m pytest $(PYTEST_ARGS)
 

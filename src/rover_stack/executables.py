@@ -1,7 +1,8 @@
 """Every executable the package installs: name -> 'module:function'.
 
-setup.py reads this file (without importing the package) to make console scripts, and the node-set
-descriptions (config/node_sets.yaml) may name only executables listed here, so the two can't drift.
+CMakeLists.txt reads this file (without importing the package) to install lib/rover_stack/<name> for
+each entry, and the node-set descriptions (config/node_sets.yaml) may name only executables listed
+here, so the two can't drift.
 This module must stay free of imports.
 """
 
