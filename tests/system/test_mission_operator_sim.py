@@ -3,8 +3,9 @@ flat_easy, in one run (to keep CI time low), checked in sequence:
 
 1. teleop takeover on joystick/cmd_vel during leg 1 -> active_source joystick, mission/status TELEOP,
    status light blue; released -> the mission resumes by itself and leg 1 succeeds;
-2. SIGKILL of mission_executive during leg 2 -> the runner respawns it -> it resumes at leg 2 from the
-   progress file (leg 1 not driven again);
+2. SIGKILL of mission_executive during leg 2 -> the runner respawns it -> it restores the mission at leg 2
+   from the progress file, paused (docs/safety.md); the operator's mission/resume continues it (leg 1
+   not driven again);
 3. mission/abort_and_return during leg 2 -> the rover drives back to wp1 (ground truth) -> aborted.
 
 Map positions (m) of flat_easy: start (0, 0), wp1 (15, 5), wp2 (25, -10), post 1 (38, -2).
@@ -28,7 +29,9 @@ from std_srvs.srv import Trigger
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus, StatusLight
 from rover_stack.autonomy import persistence
+from rover_stack.autonomy.executive import RESTORED
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.trigger_call import call_until_accepted
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.sim_stack import send_goal as send_goal_on
 from rover_stack.testing.sim_stack import start_sim
@@ -173,7 +176,7 @@ def test_operator_takeover_respawn_and_abort_on_flat_easy(stack):
     saved = persistence.load(progress)
     assert saved is not None and saved.legs[0].outcome == 'SUCCEEDED', saved
 
-    # 2. SIGKILL the executive once leg 2 has started: respawned, it resumes at leg 2 by itself.
+    # 2. SIGKILL the executive once leg 2 has started: respawned, it restores leg 2 paused; resumed, it goes on.
     waited(lambda: op.latest().state == MissionStatus.RUNNING and op.latest().leg_state == 'navigate',
            60.0, 'leg 2 under way')
     assert op.latest().leg_index == 1, describe(op.latest())
@@ -184,6 +187,9 @@ def test_operator_takeover_respawn_and_abort_on_flat_easy(stack):
     waited(lambda: len(runner.executive_pids()) >= 2, 60.0, 'mission_executive respawned')
     waited(lambda: any('resuming mission' in line and 'at leg 2' in line for line in list(runner.lines)),
            90.0, "the respawned executive's 'resuming mission ... at leg 2'")
+    waited(lambda: op.latest().state == MissionStatus.PAUSED and op.latest().message.startswith(RESTORED),
+           60.0, 'the mission restored paused')
+    call_until_accepted(op.node, op.executor, 'mission/resume', timeout=60.0)   # the operator resumes it
     resumed_at = len(op.statuses)       # from here on, statuses come from the new process
     waited(lambda: seen(op.statuses, resumed_at, lambda s: s.state == MissionStatus.RUNNING
                         and s.leg_index == 1), 60.0, 'mission/status RUNNING at leg 2 after the respawn')

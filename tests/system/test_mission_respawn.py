@@ -19,11 +19,12 @@ from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
-from std_srvs.srv import Trigger
 
 from rover_interfaces.action import ExecuteMission, NavigateToGoal
-from rover_interfaces.msg import LegOutcome
-from rover_stack.common.qos import command_qos
+from rover_interfaces.msg import LegOutcome, MissionStatus
+from rover_stack.autonomy.executive import RESTORED
+from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.trigger_call import call_until_accepted
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.testing.sim_stack import send_goal
 from rover_stack.testing.waiting import spin_for, spin_until
@@ -136,6 +137,8 @@ def stack(tmp_path, ros_context):
 def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     runner, node, navigator, executor = stack
     client = ActionClient(node, ExecuteMission, 'execute_mission')
+    statuses: list[MissionStatus] = []
+    node.create_subscription(MissionStatus, 'mission/status', statuses.append, latched_qos())
     spin_until(executor, client.server_is_ready, 60.0, 'execute_mission server')
     started = time.monotonic()
     goal = ExecuteMission.Goal(mission_yaml=mission_yaml())
@@ -147,23 +150,11 @@ def test_killed_executive_resumes_from_the_last_completed_leg(stack):
     os.kill(runner.pids()[0], signal.SIGKILL)
     spin_until(executor, lambda: len(runner.pids()) >= 2, 30.0, 'mission_executive respawned')
     # The new process restores the mission paused: no goal until the operator resumes it.
-    resume = node.create_client(Trigger, 'mission/resume')
-    spin_until(executor, resume.service_is_ready, 60.0, 'mission/resume of the respawned executive')
-
-    call = {'future': None, 'sent': 0.0}
-
-    def resumed():
-        """Call mission/resume until it succeeds: it fails ('no mission is running') until the mission is
-        restored, and a request matched only to the killed process is never answered (sent again)."""
-        future = call['future']
-        if future is not None and future.done():
-            assert len(navigator.goals) == 2, f'a goal before the resume: {navigator.goals}'
-            if future.result().success:
-                return True
-        if future is None or future.done() or time.monotonic() - call['sent'] > 3.0:
-            call['future'], call['sent'] = resume.call_async(Trigger.Request()), time.monotonic()
-        return False
-    spin_until(executor, resumed, 60.0, 'the restored mission resumed', step=0.1)
+    spin_until(executor, lambda: statuses and statuses[-1].state == MissionStatus.PAUSED
+               and statuses[-1].message.startswith(RESTORED), 60.0, 'the mission restored paused')
+    spin_for(executor, 1.0)
+    assert len(navigator.goals) == 2, f'a goal before the resume: {navigator.goals}'
+    call_until_accepted(node, executor, 'mission/resume', timeout=60.0)
     # Then it drives to leg 2 again, not back to leg 1.
     spin_until(executor, lambda: len(navigator.goals) >= 3, 60.0, 'a goal from the respawned executive')
     assert navigator.goals[2] == TARGETS[1], navigator.goals
