@@ -10,47 +10,30 @@ from __future__ import annotations
 import time
 
 from std_msgs.msg import Bool
-from std_srvs.srv import Trigger
 
 from rover_stack.common.qos import latched_qos
+from rover_stack.common.trigger_call import call_until_accepted
 
 SERVICE = 'reset_estop'
 RELEASED_WAIT = 10.0   # s wall: after an accepted reset, wait this long at most for estop_state false
 
 
 def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> str:
-    """Reset the e-stop through ``node``'s client, spinning ``executor``; the accepted answer's message.
+    """Reset the e-stop through ``node``, spinning ``executor``; the accepted answer's message.
 
     Refusals are retried every ``retry`` s; TimeoutError after ``timeout`` s (wall) with the last reason.
     After the reset it waits (at most ``RELEASED_WAIT`` s) until ``estop_state`` false arrives here, so
     a mission started next is not started while the executive still sees the latch."""
-    client = node.create_client(Trigger, SERVICE)
     states: list[bool] = []
     subscription = node.create_subscription(Bool, 'estop_state', lambda m: states.append(m.data),
                                             latched_qos())
-    deadline = time.monotonic() + timeout
-    last = 'service not available'
     try:
-        while True:
-            if client.service_is_ready():
-                future = client.call_async(Trigger.Request())
-                answer_by = min(deadline, time.monotonic() + 5.0)
-                while not future.done() and time.monotonic() < answer_by:
-                    executor.spin_once(timeout_sec=0.05)
-                if future.done() and future.result() is not None:
-                    if future.result().success:
-                        released_by = time.monotonic() + RELEASED_WAIT
-                        while not (states and not states[-1]) and time.monotonic() < released_by:
-                            executor.spin_once(timeout_sec=0.05)
-                        return future.result().message
-                    last = future.result().message
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'{SERVICE} not accepted within {timeout:g} s: {last}')
-            retry_at = time.monotonic() + retry
-            while time.monotonic() < retry_at:
-                executor.spin_once(timeout_sec=0.05)
+        message = call_until_accepted(node, executor, SERVICE, timeout=timeout, retry=retry, answer_wait=5.0)
+        released_by = time.monotonic() + RELEASED_WAIT
+        while not (states and not states[-1]) and time.monotonic() < released_by:
+            executor.spin_once(timeout_sec=0.05)
+        return message
     finally:
-        node.destroy_client(client)
         node.destroy_subscription(subscription)
 
 
