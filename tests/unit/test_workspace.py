@@ -1,6 +1,5 @@
-"""The workspace set-up: colcon sees every package, the Makefile picks wheels or a sourced distro."""
+"""The workspace set-up: one package that crawlers see whole, the Makefile picks wheels or a sourced distro."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,13 +18,51 @@ def _make_dry_run(*args, **env_overrides):
     return proc.stdout
 
 
-def test_colcon_lists_every_package():
-    colcon = shutil.which('colcon')
-    if colcon is None:
-        pytest.fail('colcon not on PATH: source scripts/env.sh')
-    out = subprocess.run([colcon, 'list', '--names-only', '--base-paths', '.', 'src'], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
-    assert sorted(out) == ['rover_interfaces', 'rover_stack', 'tf2_msgs']
+def _manifest(path: Path):
+    """A package.xml (or an interface sub-build's package.xml.in, its @VARIABLES@ filled) parsed by
+    catkin_pkg, as rosdep and colcon do."""
+    from catkin_pkg.package import parse_package_string
+
+    return parse_package_string(path.read_text().replace('@rover_stack_VERSION@', '0.0.0'), filename=str(path))
+
+
+def _dependency_names(package) -> set[str]:
+    return {dep.name for dep in (package.buildtool_depends + package.build_depends
+                                 + package.build_export_depends + package.exec_depends)}
+
+
+def _sub_builds() -> list[Path]:
+    return sorted(ROOT.glob('src/*/package.xml.in'))
+
+
+def test_a_package_crawl_finds_every_manifest():
+    # rosdep --from-paths and colcon stop descending at a package.xml: the repository must hold
+    # exactly one, at the top, so nothing below it goes unseen.
+    from catkin_pkg.packages import find_packages
+
+    found = find_packages(str(ROOT))
+    assert [package.name for package in found.values()] == ['rover_stack']
+    tracked = subprocess.run(['git', 'ls-files', '--', '*package.xml'], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60, check=True).stdout.split()
+    assert tracked == ['package.xml']
+
+
+def test_the_top_manifest_carries_every_sub_build_dependency():
+    top = _manifest(ROOT / 'package.xml')
+    assert top.get_build_type() == 'ament_cmake'
+    declared = _dependency_names(top)
+    subs = [_manifest(path) for path in _sub_builds()]
+    assert sorted(sub.name for sub in subs) == ['rover_interfaces', 'tf2_msgs']
+    for sub in subs:
+        assert _dependency_names(sub) <= declared, sub.name
+    # rosdep cannot resolve a package that is built inside this one (tf2_msgs is a distro package).
+    assert 'rover_interfaces' not in declared
+
+
+def test_cmake_builds_every_sub_build():
+    cmake = (ROOT / 'CMakeLists.txt').read_text()
+    for path in _sub_builds():
+        assert f'rover_interface_package({path.parent.name})' in cmake
 
 
 def test_wheels_mode_installs_the_ros_lock():
