@@ -283,7 +283,7 @@ NODES: dict[str, NodeSpec] = {
         {**{topic: Counted(lambda n: sum(n.arbiter.dropped.values()))
             for topic in ('autonomy/cmd_vel', 'base_station/cmd_vel', 'joystick/cmd_vel')},
          **{topic: Harmless('a Bool lock; engaging it only stops the rover')
-            for topic in ('estop', 'base_station/lock', 'autonomy/pause')}},
+            for topic in ('estop', 'hardware_estop', 'base_station/lock', 'autonomy/pause')}},
         [('cmd_vel', TwistStamped, _twist_finite)]),   # huge finite values: refused by the controller
     'ekf_localization': NodeSpec(
         _ekf,
@@ -318,7 +318,9 @@ NODES: dict[str, NodeSpec] = {
     'motor_driver': NodeSpec(
         _motor_driver,
         {'wheel_commands': Counted(lambda n: sum(n.rejected.values())),
-         'steering_commands': Counted(lambda n: sum(n.rejected.values()))},
+         'steering_commands': Counted(lambda n: sum(n.rejected.values())),
+         'estop_state': Harmless('a Bool has no invalid value; true closes the e-stop gate (wheels at zero)'),
+         'estop': Harmless('as estop_state')},
         check=_motor_command_finite),
     'gz_wheel_adapter': NodeSpec(
         _gz_wheel_adapter,
