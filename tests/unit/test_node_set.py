@@ -1,6 +1,7 @@
 """Node-set loading, validation, resolution and the ROS argv built from it (bringup/node_set.py)."""
 from __future__ import annotations
 
+import io
 import sys
 import textwrap
 from pathlib import Path
@@ -85,7 +86,9 @@ def test_project_node_sets_load_and_name_known_executables():
     assert {'sim', 'rover', 'gazebo', 'base_station', 'test_pair'} <= set(profiles)
     for profile in profiles.values():
         for entry in profile.nodes:
-            assert entry.executable in EXECUTABLES
+            # another package's node (the rover's vendor lidar driver) is started by package + executable
+            assert entry.executable in EXECUTABLES or (entry.package, entry.executable) == ('sllidar_ros2',
+                                                                                          'sllidar_node')
 
 
 def test_project_node_sets_resolve_with_defaults_and_their_files_exist():
@@ -142,8 +145,11 @@ ERRORS = [
      "field 'when': refers to undeclared argument 'mode'"),
     ('malformed when', node_variant('executable: heartbeat_talker\nname: n\nwhen: rate > 3'),
      "field 'when': must be 'ARG', 'ARG == VALUE' or 'ARG != VALUE'"),
-    ('foreign package', node_variant('executable: heartbeat_talker\nname: n\npackage: nav2_bringup'),
-     "field 'package': must be 'rover_stack'"),
+    ('foreign package in a container',
+     node_variant('executable: talker\nname: n\npackage: demo_nodes_cpp\ncontainer: c'),
+     "field 'container': only rover_stack nodes can share a container process"),
+    ('foreign package name', node_variant('executable: talker\nname: n\npackage: demo-nodes'),
+     "field 'package': package name 'demo-nodes' must be an identifier"),
     ('arg without description', node_variant('executable: heartbeat_talker\nname: n', '{x: {default: a}}'),
      "profile 'p', field 'args.x': needs both default and description"),
     ('arg default a list', node_variant('executable: heartbeat_talker\nname: n',
@@ -284,13 +290,39 @@ def test_param_file_section_matching_follows_rcl(key, namespace, applies):
 
 
 def test_runner_falls_back_to_this_interpreter_when_not_installed(monkeypatch):
-    monkeypatch.setattr(runner, 'installed_executable', lambda _name: None)
+    monkeypatch.setattr(runner, 'installed_executable', lambda _name, _package='rover_stack': None)
     spec = NodeSpec('rover_stack', 'heartbeat_talker', 'n', '/', (), {'rate': 2.0}, ())
     argv = runner.node_command(spec)
     assert argv[:2] == [sys.executable, '-c']
     assert 'from rover_stack.demo.heartbeat import talker_main' in argv[2]
     compile(argv[2], '<runner -c>', 'exec')
     assert argv[3:] == ros_args(spec)
+
+
+def test_another_package_not_installed_is_reported_unavailable_not_started(monkeypatch, tmp_path):
+    """A vendor node (e.g. sllidar_ros2's sllidar_node) whose package is missing: a warning and the rest runs;
+    when it is required, a clear error and exit 1, never a crash."""
+    config = tmp_path / 'sets.yaml'
+    text = textwrap.dedent("""
+        profiles:
+          p:
+            nodes:
+              - {package: no_such_vendor_pkg, executable: lidar_node, name: lidar, required: REQUIRED}
+              - {executable: heartbeat_talker, name: talker}
+    """)
+    started = []
+    monkeypatch.setattr(runner.ProcessRunner, 'run', lambda self, _duration: started.append(list(self.specs)) or 0)
+    config.write_text(text.replace('REQUIRED', 'false'))
+    out = io.StringIO()
+    assert runner.run_profile('p', config=config, out=out) == 0
+    assert started == [['talker']]
+    assert ('warning: lidar is unavailable: package no_such_vendor_pkg (executable lidar_node) is not '
+            'installed; not started') in out.getvalue()
+    config.write_text(text.replace('REQUIRED', 'true'))
+    out = io.StringIO()
+    assert runner.run_profile('p', config=config, out=out) == 1
+    assert 'error: lidar is unavailable' in out.getvalue()
+    assert started == [['talker']]
 
 
 def test_nodes_naming_one_container_are_one_process_in_first_member_order():

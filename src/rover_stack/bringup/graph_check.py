@@ -9,6 +9,7 @@ with the right type, and that is neither an input from outside nor waived by the
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,16 +181,29 @@ def node_parameters(spec: NodeSpec) -> dict[str, Any]:
     """The node's parameters from its files (sections that apply to it) and inline values, in order."""
     values: dict[str, Any] = {}
     for path in spec.param_files:
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue      # the runner's preflight and rcl report unreadable files
-        for key, section in data.items():
+        for key, section in _param_file(path).items():
             applies = isinstance(key, str) and section_applies(key, spec.namespace, spec.name)
             if applies and isinstance(section, dict):
                 values.update(_flatten(section.get('ros__parameters') or {}))
     values.update(spec.parameters)
     return values
+
+
+def _param_file(path: str) -> dict:
+    """A parameter file's sections, read once per modification (profiles check every choice combination)."""
+    try:
+        return _parse_param_file(path, Path(path).stat().st_mtime_ns)
+    except OSError:
+        return {}         # the runner's preflight and rcl report missing files
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_param_file(path: str, _mtime_ns: int) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _flatten(mapping: Mapping, prefix: str = '') -> dict[str, Any]:
@@ -202,19 +216,25 @@ def _flatten(mapping: Mapping, prefix: str = '') -> dict[str, Any]:
     return flat
 
 
-def fixed_joint_edges(robot_config: str) -> list[tuple[str, str]]:
-    """(parent, child) of every fixed joint of the robot description of ``robot_config``."""
+@functools.lru_cache(maxsize=16)
+def fixed_joint_edges(robot_config: str) -> tuple[tuple[str, str], ...]:
+    """(parent, child) of every fixed joint of the robot description of ``robot_config`` (expanded once)."""
     from rover_stack.description.xacro_expand import expand  # xacro: only when a profile has TF
     from rover_stack.tf.urdf import fixed_transforms
 
-    return [(parent, child) for parent, child, _ in fixed_transforms(expand(robot_config))]
+    return tuple((parent, child) for parent, child, _ in fixed_transforms(expand(robot_config)))
+
+
+@functools.lru_cache(maxsize=16)
+def _bridge_entries(path: str) -> tuple:
+    from rover_stack.gazebo.bridge_config import load_bridge
+
+    return tuple(load_bridge(package_share_dir() / path))
 
 
 def bridge_topics(path: str, direction: str) -> dict[str, str]:
     """ROS topic -> type of the ``direction`` entries of a ros_gz_bridge file (relative to the share)."""
-    from rover_stack.gazebo.bridge_config import load_bridge
-
-    entries = load_bridge(package_share_dir() / path)
+    entries = _bridge_entries(path)
     return {e.ros_topic: e.ros_type for e in entries if e.direction == direction}
 
 

@@ -450,6 +450,9 @@ def run_profile(profile_name: str, overrides: dict[str, str] | None = None, *, d
     if any(spec.required for spec in missing):
         return 1
     specs = [spec for spec in specs if spec not in missing]
+    if not specs:
+        runner_note(f'profile {profile_name!r}: every node is unavailable: nothing to do')
+        return 1
     problems = preflight(specs)
     if problems:
         for problem in problems:
