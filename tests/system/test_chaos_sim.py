@@ -15,14 +15,15 @@ is the operator: a respawned drive controller comes up latched and needs ``reset
 mission (after an e-stop, or restored by a respawned executive) needs ``mission/resume``. Checked:
 
 1. Stale commands never move the rover. The drive controller has **no fresh command** while no
-   ``cmd_vel`` (the arbitration output) came for more than its ``cmd_timeout`` (config/drive.yaml), and
+   ``cmd_vel`` (the arbitration output, which carries its source's stamp) was stamped within the
+   controller's ``max_stamp_age`` (config/drive.yaml: it drops a command at that age), and
    while the drive controller's process (its container) is dead (from the kill to its first ``wheel_commands`` after the
    respawn; then the simulator's ``engine.command_timeout``, the motor controller's rule, stops the
    wheels). Within each such interval the rover may still brake: the controller ramps to zero at
    ``linear_max_deceleration`` (from at most ``linear_max_velocity``: ``BRAKE_S`` = 0.5 s); a dead
    controller's last command holds for the simulator's command timeout, then the wheels are braked.
    **Definition**: the reference pose is the ground truth at ``settled`` = interval start
-   (last cmd_vel + cmd_timeout, or the kill) + the simulator's command timeout (dead controller only) +
+   (last cmd_vel stamp + max_stamp_age, or the kill) + the simulator's command timeout (dead controller only) +
    ``BRAKE_S``; from ``settled`` to the interval's end the rover's ground-truth position stays within
    ``MAX_DRIFT_M`` (0.2 m) of that reference.
 2. The mission completes anyway: final mission/status SUCCEEDED and the progress file lists every leg
@@ -93,7 +94,9 @@ def ros_parameters(file: str, node: str) -> dict:
 
 
 DRIVE = ros_parameters('drive.yaml', 'drive_controller')
-CMD_TIMEOUT = DRIVE['cmd_timeout']                                                  # s
+# s: the longest a cmd_vel keeps the controller driving after its stamp. cmd_arbitration forwards the
+# source's stamp, and the controller drops a command at stamp + max_stamp_age at the latest.
+COMMAND_LIFE = DRIVE['max_stamp_age']
 BRAKE_S = DRIVE['linear_max_velocity'] / DRIVE['linear_max_deceleration']          # s
 SIM_COMMAND_TIMEOUT = ros_parameters('simulator.yaml', 'rover_simulator')['engine']['command_timeout']  # s
 
@@ -221,8 +224,8 @@ def stale_intervals(cmd_stamps: list[float], accepted: list[tuple[float, int]], 
     discovered by the controller seconds before this monitor sees it."""
     out = []
     for a, b in pairwise(sorted(cmd_stamps)):
-        if b - a > CMD_TIMEOUT:
-            start, stop, why = a + CMD_TIMEOUT, b, f'no cmd_vel seen for {b - a:.2f} s'
+        if b - a > COMMAND_LIFE:
+            start, stop, why = a + COMMAND_LIFE, b, f'no cmd_vel stamped for {b - a:.2f} s'
             took = [d1 for (d1, n1), (_, n2) in pairwise(accepted) if start <= d1 < stop and n2 > n1]
             if took:
                 stop, why = took[0], why + f', controller accepting commands after {took[0] - a:.2f} s'
@@ -430,8 +433,8 @@ def test_chaos_kills_during_a_mission_on_flat_easy(chaos):
         started = f'{k.started - k.at:.2f} s' if k.started is not None else 'never'
         report.append(f'  {k.at - t_goal:6.1f} s  {k.name:<20} restarted after {started}{back} (sim)')
     drifts = []
-    late = [round(r - st, 2) for r, st, _ in mon.cmd_received if r >= t_goal and abs(r - st) > CMD_TIMEOUT]
-    report.append(f'  cmd_vel arriving here more than cmd_timeout after their stamp (monitor lag): {len(late)}'
+    late = [round(r - st, 2) for r, st, _ in mon.cmd_received if r >= t_goal and abs(r - st) > COMMAND_LIFE]
+    report.append(f'  cmd_vel arriving here more than max_stamp_age after their stamp: {len(late)}'
                   + (f', up to {max(late):.2f} s' if late else ''))
     report.append(f'  runner output: {progress.parent / "runner.log"} (written at the end)')
     report.append(episode)
