@@ -27,7 +27,8 @@ prefix = get_package_prefix('rover_stack')
 share = get_package_share_directory('rover_stack')
 print(json.dumps({
     'prefixes': {p: get_package_prefix(p) for p in ('rover_stack', 'rover_interfaces', 'tf2_msgs')},
-    'modules': {m.__name__: os.path.realpath(m.__file__) for m in (rover_interfaces.msg, tf2_msgs.msg, rover_stack)},
+    'modules': {m.__name__: os.path.abspath(m.__file__) for m in (rover_interfaces.msg, tf2_msgs.msg, rover_stack)},
+    'rover_stack_source': os.path.realpath(rover_stack.__file__),
     'status_light_red': StatusLight.RED,
     'missing_executables': [n for n in names
                             if not os.access(os.path.join(prefix, 'lib', 'rover_stack', n), os.X_OK)],
@@ -87,7 +88,8 @@ def test_a_clone_in_ws_src_builds_with_colcon(tmp_path):
     assert found['prefixes'] == {p: install for p in ('rover_stack', 'rover_interfaces', 'tf2_msgs')}
     assert found['modules']['rover_interfaces.msg'].startswith(install)
     assert found['modules']['tf2_msgs.msg'].startswith(install)
-    assert found['modules']['rover_stack'].startswith(str(src / 'rover_stack' / 'src'))   # symlink install
+    assert found['modules']['rover_stack'].startswith(install)
+    assert found['rover_stack_source'].startswith(str(src / 'rover_stack' / 'src'))   # symlink install
     assert found['status_light_red'] == 1
     assert found['missing_executables'] == []
     assert {'config', 'launch', 'urdf', 'sim', 'package.xml'} <= set(found['share'])
