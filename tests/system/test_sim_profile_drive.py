@@ -15,6 +15,7 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 
 from rover_stack.common.qos import command_qos, sensor_qos
@@ -63,7 +64,10 @@ def runner():
 
 
 def test_sim_profile_drives_forward_and_odometry_follows(runner, ros_context):
-    node = rclpy.create_node('sim_profile_probe', context=ros_context)
+    # The profile's nodes follow /clock (use_sim_time, its default): so does this probe, whose twists the
+    # arbitration judges by their stamps (docs/safety.md: a wall-clock stamp would be refused as future).
+    node = rclpy.create_node('sim_profile_probe', context=ros_context,
+                             parameter_overrides=[Parameter('use_sim_time', value=True)])
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)
     odom, joints = [], []
@@ -72,8 +76,9 @@ def test_sim_profile_drives_forward_and_odometry_follows(runner, ros_context):
     cmd = node.create_publisher(TwistStamped, 'autonomy/cmd_vel', command_qos())
     try:
         try:
-            spin_until(executor, lambda: odom and joints and cmd.get_subscription_count() > 0, START_TIMEOUT,
-                       'odom, joint_states and cmd_arbitration from the sim profile')
+            spin_until(executor, lambda: odom and joints and cmd.get_subscription_count() > 0
+                       and node.get_clock().now().nanoseconds > 0, START_TIMEOUT,
+                       'odom, joint_states, /clock and cmd_arbitration from the sim profile')
         except AssertionError:
             pytest.fail(f'sim profile did not come up; runner output:\n{runner.tail()}')
         reset_estop(node, executor)     # a started drive controller is latched: the operator resets it
