@@ -258,6 +258,8 @@ profiles:
 
 CASES = [(NODE_SETS, name, {}) for name in load_node_sets(NODE_SETS)] + [
     (NODE_SETS, 'test_pair', {'namespace': 'rover1', 'rate': '2'}),
+    (NODE_SETS, 'rover', {'lidar': 'none', 'robot_config': 'corner6', 'namespace': 'rover2'}),
+    (NODE_SETS, 'gazebo', {'robot_config': 'corner6', 'autonomy': 'false', 'web': 'false'}),
     ('demo', 'demo', {}),
     ('demo', 'demo', {'namespace': 'r2', 'mode': 'b', 'enabled': '0', 'rate': '3'}),
     ('demo', 'demo', {'namespace': '/r3/arm', 'enabled': 'False'}),
