@@ -56,9 +56,11 @@ class Kept:
 
 @dataclass(frozen=True)
 class Harmless:
-    """Accepted by design (stored for display, or a flag with no invalid value); ``why`` says why.
-    The node-wide output checks still apply."""
+    """Accepted by design (stored for display, or a flag with no invalid value); ``why`` says why and
+    ``holds(rig)`` checks it after the cases (e.g. the e-stop is latched, no goal or mission was started,
+    the last toggle was taken). The node-wide output checks still apply."""
     why: str
+    holds: Callable[[object], bool]
 
 
 def _tf_dropped(node) -> int:
@@ -142,7 +144,18 @@ def _params(**values) -> list[Parameter]:
 
 def _drive_controller(context, _tmp):
     from rover_stack.drive.controller_node import DriveController
-    return DriveController(context=context, parameter_overrides=_params(max_stamp_age=0.5))
+    return DriveController(context=context)      # the shipped defaults (stamp checks on)
+
+
+def _content_rejections(node) -> int:
+    """The drive controller's rejections for what a command says, not for the (start-up) latch."""
+    from rover_stack.drive.controller_core import REJECT_ESTOP
+    return sum(v for k, v in node.core.status(0.0).rejected.items() if k != REJECT_ESTOP)
+
+
+def _last_lock_value(name: str) -> Callable[[object], bool]:
+    """The arbitration took every toggle, in order: the lock's last value is the last case's (false)."""
+    return lambda rig: rig.node.arbiter._lock_values.get(name, (True, 0.0))[0] is False
 
 
 def _arbitration(context, _tmp):
@@ -181,9 +194,11 @@ def _mission(context, tmp):
         progress_file=str(tmp / 'progress.json'), auto_resume=False, status_period=0.2))
 
 
-def _bridge(context, _tmp):
+def _bridge(context, tmp):
+    from rover_stack.base_station import token
     from rover_stack.base_station.bridge_node import WebBridge
-    return WebBridge(context=context, parameter_overrides=_params(port=0, token='t' * 20, camera_rate=30.0))
+    return WebBridge(context=context, parameter_overrides=_params(
+        port=0, token_file=str(token.write(tmp / 'token', 't' * 20)), camera_rate=30.0))
 
 
 def _simulator(context, _tmp):
@@ -263,6 +278,19 @@ def _telemetry_is_strict_json(rig) -> None:
         bridge.disconnect(session)
 
 
+def _no_goal(rig) -> bool:
+    return rig.node._goal is None
+
+
+def _no_mission(rig) -> bool:
+    return rig.node._run is None
+
+
+def _simulator_still(rig) -> bool:
+    _simulator_stays_still(rig)
+    return True
+
+
 def _simulator_stays_still(rig) -> None:
     truth = rig.node.sim.ground_truth()
     values = (*truth.position, *truth.orientation, *truth.linear_velocity, *truth.angular_velocity)
@@ -273,17 +301,21 @@ def _simulator_stays_still(rig) -> None:
 NODES: dict[str, NodeSpec] = {
     'drive_controller': NodeSpec(
         _drive_controller,
-        {'cmd_vel': Counted(lambda n: sum(n.core.status(0.0).rejected.values())),
-         'joint_states': Harmless('wrong joint sets are ignored and logged; odometry output is checked'),
-         'estop': Harmless('a Bool has no invalid value; toggles latch the e-stop (rover stays stopped)'),
-         'hardware_estop': Harmless('as estop')},
+        {'cmd_vel': Counted(_content_rejections),
+         'joint_states': Harmless('wrong joint sets are ignored and logged; the odometry stays finite',
+                                  lambda rig: _finite(rig.node.odometry.x, rig.node.odometry.y,
+                                                      rig.node.odometry.yaw)),
+         'estop': Harmless('a Bool has no invalid value; toggles latch the e-stop (rover stays stopped)',
+                           lambda rig: rig.node.core.estop_latched),
+         'hardware_estop': Harmless('as estop', lambda rig: rig.node.core.estop_latched)},
         [('wheel_commands', JointState, _wheel_commands_zero), ('odom', Odometry, _odometry_finite)]),
     'cmd_arbitration': NodeSpec(
         _arbitration,
         {**{topic: Counted(lambda n: sum(n.arbiter.dropped.values()))
             for topic in ('autonomy/cmd_vel', 'base_station/cmd_vel', 'joystick/cmd_vel')},
-         **{topic: Harmless('a Bool lock; engaging it only stops the rover')
-            for topic in ('estop', 'hardware_estop', 'base_station/lock', 'autonomy/pause')}},
+         **{topic: Harmless('a Bool lock; engaging it only stops the rover', _last_lock_value(name))
+            for topic, name in (('estop', 'estop'), ('hardware_estop', 'hardware_estop'),
+                                ('base_station/lock', 'base_station_link'), ('autonomy/pause', 'autonomy_pause'))}},
         [('cmd_vel', TwistStamped, _twist_finite)]),   # huge finite values: refused by the controller
     'ekf_localization': NodeSpec(
         _ekf,
@@ -299,19 +331,24 @@ NODES: dict[str, NodeSpec] = {
         [('obstacles/grid', OccupancyGrid, _grid_consistent)], prime=_prime_laser),
     'navigator': NodeSpec(
         _navigator,
-        {'odometry/filtered': Harmless('stored; checked while a goal runs (test_navigator_stops_on_bad_pose_and_grid_during_a_goal)'),
-         'obstacles/grid': Harmless('stored; validated when a goal runs'), **TF_INPUTS},
+        {'odometry/filtered': Harmless('stored; checked while a goal runs (test_navigator_stops_on_bad_pose_and_grid_during_a_goal)',
+                                       _no_goal),
+         'obstacles/grid': Harmless('stored; validated when a goal runs', _no_goal), **TF_INPUTS},
         [('autonomy/cmd_vel', TwistStamped, _twist_finite)]),
     'mission_executive': NodeSpec(
         _mission,
-        {'odometry/filtered': Harmless('pose stored; goals are validated by the navigator'),
-         'markers': Harmless('detections matter only during a leg'), 'objects': Harmless('as markers'),
-         'gates': Harmless('as markers'), 'active_source': Harmless('any string: a source name'),
-         'datum': Harmless('checked against the mission datum when a mission starts')},
+        {'odometry/filtered': Harmless('pose stored; goals are validated by the navigator', _no_mission),
+         'markers': Harmless('detections matter only during a leg', _no_mission),
+         'objects': Harmless('as markers', _no_mission), 'gates': Harmless('as markers', _no_mission),
+         'active_source': Harmless('any string: a source name', _no_mission),
+         'datum': Harmless('checked against the mission datum when a mission starts', _no_mission),
+         'estop_state': Harmless('a Bool: latching pauses a running mission; the last toggle (false) is taken',
+                                 lambda rig: _no_mission(rig) and rig.node._estop is False)},
         [('mission/status', MissionStatus, _mission_status_sane)]),
     'web_bridge': NodeSpec(
         _bridge,
-        {topic: Harmless('telemetry for display; must stay strict JSON') for topic in (
+        {topic: Harmless('telemetry for display; must stay strict JSON', lambda rig: not rig.node.core.driving)
+         for topic in (
             'odom', 'odometry/filtered', 'gnss/fix', 'datum', 'battery', 'active_source', 'status_light',
             'mission/status', 'estop_state', 'plan', 'camera/image_raw')},
         prime=_page_connected, check=_telemetry_is_strict_json),
@@ -319,20 +356,23 @@ NODES: dict[str, NodeSpec] = {
         _motor_driver,
         {'wheel_commands': Counted(lambda n: sum(n.rejected.values())),
          'steering_commands': Counted(lambda n: sum(n.rejected.values())),
-         'estop_state': Harmless('a Bool has no invalid value; true closes the e-stop gate (wheels at zero)'),
-         'estop': Harmless('as estop_state')},
+         'estop_state': Harmless('a Bool has no invalid value; true closes the e-stop gate (wheels at zero); '
+                                 'the last toggle, false (a reset), opens it', lambda rig: rig.node.link.gate.open),
+         'estop': Harmless('a Bool; a toggle to true closes the gate until the next reset (the last toggle is '
+                           'false: it stays closed)', lambda rig: not rig.node.link.gate.open)},
         check=_motor_command_finite),
     'gz_wheel_adapter': NodeSpec(
         _gz_wheel_adapter,
-        {'wheel_commands': Harmless('refused whole with a log line; the per-joint outputs are checked')},
+        {'wheel_commands': Harmless('refused whole with a log line; the per-joint outputs are checked',
+                                    lambda rig: len(rig.received) >= len(rig.node._wheel_pubs))},
         prime=_watch_gazebo_joints),
     'rover_simulator': NodeSpec(
         _simulator,
         {'wheel_commands': Counted(lambda n: n.rejected['wheel_commands']),
          'steering_commands': Counted(lambda n: n.rejected['steering_commands']),
-         'status_light': Harmless('the light is only drawn'),
+         'status_light': Harmless('the light is only drawn', _simulator_still),
          'odometry/filtered': Harmless('only paces an as-fast-as-possible clock (off at real_time_factor 1): '
-                                       'zero or future stamps are ignored')},
+                                       'zero or future stamps are ignored', _simulator_still)},
         [('joint_states', JointState, _joint_states_finite)], check=_simulator_stays_still),
 }
 
@@ -438,7 +478,7 @@ def test_node_survives_bad_messages_on_every_input(name, ros_context, tmp_path, 
             count += len(cases)
             spin_for(rig.executor, 0.06)   # a few timer steps with the bad values stored
             rig.assert_responsive(f'bad {topic}')
-            _check(expectation, before, rig.node, topic)
+            _check(expectation, before, rig, topic)
             assert not rig.violations, f'{name} after bad {topic}: {rig.violations[:3]}'
         if spec.after is not None:
             spec.after(rig)
@@ -456,13 +496,16 @@ def _observe(expectation, node):
     return None
 
 
-def _check(expectation, before, node, topic) -> None:
+def _check(expectation, before, rig, topic) -> None:
+    node = rig.node
     if isinstance(expectation, Counted):
         assert expectation.count(node) > before, f'no rejection counted for bad {topic}'
     elif isinstance(expectation, Kept):
         assert expectation.state(node) is before, f'bad {topic} replaced the valid state'
     else:
-        assert isinstance(expectation, Harmless) and expectation.why
+        assert isinstance(expectation, Harmless)
+        assert expectation.holds(rig), f'bad {topic}: does not hold: {expectation.why}'
+
 
 
 #: Executables with topic inputs that are not in NODES, and why.

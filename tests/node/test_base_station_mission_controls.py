@@ -17,6 +17,7 @@ from rclpy.parameter import Parameter
 
 from rover_interfaces.action import NavigateToGoal
 from rover_interfaces.msg import MissionStatus
+from rover_stack.base_station import token as token_store
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.testing.waiting import DeadlineExceededError
@@ -153,7 +154,8 @@ def rig(ros_context, tmp_path):
         Parameter('rate', value=20.0), Parameter('status_period', value=0.2), Parameter('nav_retries', value=1),
         Parameter('nav_response_timeout', value=2.0)])
     bridge = WebBridge(context=ros_context, parameter_overrides=[
-        Parameter('port', value=0), Parameter('token', value=TOKEN), Parameter('camera_rate', value=0.0)])
+        Parameter('port', value=0), Parameter('token_file', value=str(token_store.write(tmp_path / 'token', TOKEN))),
+        Parameter('camera_rate', value=0.0)])
     peer = rclpy.create_node('mission_controls_peer', context=ros_context)
     nav = FakeNavigator(peer)
     executor = MultiThreadedExecutor(num_threads=4, context=ros_context)

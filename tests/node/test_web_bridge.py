@@ -13,7 +13,7 @@ from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import Bool
 
 from rover_stack.common.qos import command_qos, latched_qos
-from rover_stack.testing.waiting import spin_until
+from rover_stack.testing.waiting import spin_for, spin_until
 
 websockets_sync = pytest.importorskip('websockets.sync.client')
 
@@ -21,11 +21,17 @@ TOKEN = 'node-test-token-0123456789'
 TIMEOUT = 0.5   # s heartbeat timeout of the bridge under test
 
 
+def _token_file(tmp_path) -> str:
+    from rover_stack.base_station import token
+    return str(token.write(tmp_path / 'token', TOKEN))
+
+
 @pytest.fixture
-def rig(ros_context):
+def rig(ros_context, tmp_path):
     from rover_stack.base_station.bridge_node import WebBridge
     bridge = WebBridge(context=ros_context, parameter_overrides=[
-        rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN),
+        rclpy.parameter.Parameter('port', value=0),
+        rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
         rclpy.parameter.Parameter('heartbeat_timeout', value=TIMEOUT),
         rclpy.parameter.Parameter('camera_rate', value=0.0)])
     probe = rclpy.create_node('web_bridge_probe', context=ros_context)
@@ -55,7 +61,25 @@ def _open(rig, token=None):
 
 
 def _beat(ws, seq):
-    ws.send(json.dumps({'type': 'heartbeat', 'seq': seq, 't': 0.0}))
+    ws.send(json.dumps({'type': 'heartbeat', 'seq': seq, 't': time.monotonic() * 1000.0}))
+
+
+_DRIVE_SEQ = iter(range(1, 1_000_000))
+
+
+def _drive(ws, linear, angular):
+    """A drive as the page sends it: a sequence number and the page clock (ms)."""
+    ws.send(json.dumps({'type': 'drive', 'seq': next(_DRIVE_SEQ), 't': time.monotonic() * 1000.0,
+                        'linear': linear, 'angular': angular}))
+
+
+def _operator(rig):
+    """A logged-in page with a heartbeat and its controls at rest (it may drive)."""
+    operator, ack = _open(rig, TOKEN)
+    assert ack['can_drive']
+    _beat(operator, 1)
+    _drive(operator, 0.0, 0.0)
+    return operator
 
 
 def _errors(ws, seconds=0.3):
@@ -75,17 +99,15 @@ def test_operator_drives_and_guest_cannot(rig):
     guest, ack = _open(rig, 'wrong-token')
     assert not ack['can_drive']
     _beat(guest, 1)
-    guest.send(json.dumps({'type': 'drive', 'linear': 0.4, 'angular': 0.0}))
+    _drive(guest, 0.4, 0.0)
     assert any('read-only' in e for e in _errors(guest))
-    spin_until(executor, lambda: got['lock'], 3.0, 'the lock state')
+    spin_for(executor, 0.5)        # 10 bridge steps
     assert not got['cmd']
-    operator, ack = _open(rig, TOKEN)
-    assert ack['can_drive']
-    _beat(operator, 1)
-    operator.send(json.dumps({'type': 'drive', 'linear': 0.4, 'angular': -0.2}))
+    operator = _operator(rig)
+    _drive(operator, 0.4, -0.2)
     spin_until(executor, lambda: got['cmd'], 3.0, 'a base-station command')
     assert (got['cmd'][-1].twist.linear.x, got['cmd'][-1].twist.angular.z) == (0.4, -0.2)
-    operator.send(json.dumps({'type': 'drive', 'linear': 2.0, 'angular': 0.0}))   # out of range
+    _drive(operator, 2.0, 0.0)   # out of range
     assert any('outside' in e for e in _errors(operator))
     guest.close()
     operator.close()
@@ -101,14 +123,13 @@ def test_estop_from_tokenless_page_is_published(rig):
 
 def test_heartbeat_loss_while_driving_engages_lock_within_timeout(rig):
     _, executor, got, _ = rig
-    operator, _ = _open(rig, TOKEN)
-    _beat(operator, 1)
+    operator = _operator(rig)
     last_beat = time.monotonic()
-    operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+    _drive(operator, 0.3, 0.0)
     spin_until(executor, lambda: got['cmd'], 3.0, 'a base-station command')
     end = time.monotonic() + 2.0   # keep driving, stop the heartbeat
     while time.monotonic() < end and not (got['lock'] and got['lock'][-1][1]):
-        operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+        _drive(operator, 0.3, 0.0)
         executor.spin_once(timeout_sec=0.05)
     assert got['lock'] and got['lock'][-1][1], 'lock not engaged'
     latency = got['lock'][-1][0] - last_beat
@@ -119,9 +140,8 @@ def test_heartbeat_loss_while_driving_engages_lock_within_timeout(rig):
 
 def test_disconnect_while_driving_engages_lock(rig):
     _, executor, got, _ = rig
-    operator, _ = _open(rig, TOKEN)
-    _beat(operator, 1)
-    operator.send(json.dumps({'type': 'drive', 'linear': 0.3, 'angular': 0.0}))
+    operator = _operator(rig)
+    _drive(operator, 0.3, 0.0)
     spin_until(executor, lambda: got['cmd'] and got['lock'], 3.0, 'a command and the lock state')
     assert not got['lock'][-1][1]
     closed = time.monotonic()
@@ -131,7 +151,7 @@ def test_disconnect_while_driving_engages_lock(rig):
     assert got['cmd'][-1].twist.linear.x == 0.0
 
 
-def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_context):
+def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_context, tmp_path):
     import numpy as np
     from nav_msgs.msg import Odometry
     from sensor_msgs.msg import Image
@@ -141,7 +161,8 @@ def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_c
     from rover_stack.perception.image_pipeline import rgb_to_image
 
     bridge = WebBridge(context=ros_context, parameter_overrides=[
-        rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN),
+        rclpy.parameter.Parameter('port', value=0),
+        rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
         rclpy.parameter.Parameter('camera_rate', value=5.0)])
     probe = rclpy.create_node('web_bridge_camera_probe', context=ros_context)
     image_pub = probe.create_publisher(Image, 'camera/image_raw', image_qos())
@@ -171,3 +192,54 @@ def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_c
         executor.shutdown()
         probe.destroy_node()
         bridge.destroy_node()
+
+
+def test_the_token_is_neither_a_parameter_nor_in_the_log(ros_context, tmp_path):
+    """Issue #18 item 9: a generated token reaches neither /rosout nor the parameter services (any DDS
+    participant reads both); a token given as a parameter is refused."""
+    from rcl_interfaces.msg import Log
+    from rclpy.qos import DurabilityPolicy, QoSProfile
+
+    from rover_stack.base_station.bridge_node import WebBridge
+
+    probe = rclpy.create_node('web_bridge_rosout_probe', context=ros_context)
+    logs: list[Log] = []
+    probe.create_subscription(Log, '/rosout', logs.append,
+                              QoSProfile(depth=1000, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    path = tmp_path / 'new_token'
+    bridge = WebBridge(context=ros_context, parameter_overrides=[
+        rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token_file', value=str(path)),
+        rclpy.parameter.Parameter('camera_rate', value=0.0)])
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(bridge)
+    executor.add_node(probe)
+    try:
+        token = path.read_text().strip()
+        assert len(token) >= 16 and (path.stat().st_mode & 0o777) == 0o600
+        spin_until(executor, lambda: any('new operator token' in m.msg for m in logs), 5.0, 'the log line')
+        assert not any(token in m.msg for m in logs), [m.msg for m in logs if token in m.msg]
+        assert not bridge.has_parameter('token')
+        assert all(token not in str(bridge.get_parameter(n).value) for n in bridge._parameters)
+    finally:
+        executor.shutdown()
+        bridge.destroy_node()
+        probe.destroy_node()
+    with pytest.raises(ValueError, match='not a parameter'):
+        WebBridge(context=ros_context, parameter_overrides=[
+            rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN)])
+
+
+def test_a_respawned_bridge_does_not_release_the_lock_of_its_predecessor(rig):
+    """Issue #18 item 6: the lock engaged by a bridge that died stays engaged when the bridge restarts;
+    only a page with the token, controls at rest then pressed, releases it."""
+    _, executor, got, _ = rig        # the "respawned" bridge: started, no page has driven yet
+    spin_for(executor, 1.5)               # 30 steps: a fresh bridge used to publish lock false at once
+    assert not any(value is False for _, value in got['lock']), got['lock']
+    page, _ = _open(rig, TOKEN)
+    _beat(page, 1)
+    spin_for(executor, 0.5)
+    assert not any(value is False for _, value in got['lock']), 'a page without driving released the lock'
+    _beat(page, 2)                        # the rig's heartbeat timeout is 0.5 s
+    _drive(page, 0.0, 0.0)
+    _drive(page, 0.2, 0.0)
+    spin_until(executor, lambda: got['lock'] and got['lock'][-1][1] is False, 3.0, 'lock released by driving')

@@ -21,6 +21,7 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool
 
+from rover_stack.base_station import token as token_store
 from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.drive.estop_reset import reset_estop_in
@@ -123,7 +124,7 @@ def stack(tmp_path_factory):
         Proc('rover_stack.drive.arbitration_node', logs / 'arbitration.log', config / 'drive.yaml'),
         Proc('rover_stack.drive.controller_node', logs / 'controller.log', config / 'drive.yaml'),
         Proc('rover_stack.base_station.bridge_node', logs / 'bridge.log', config / 'base_station.yaml',
-             port=0, token=TOKEN, heartbeat_timeout=HEARTBEAT_TIMEOUT),
+             port=0, token_file=token_store.write(logs / 'token', TOKEN), heartbeat_timeout=HEARTBEAT_TIMEOUT),
     ]
     context = rclpy.Context()
     rclpy.init(context=context)
@@ -201,7 +202,8 @@ def test_page_without_token_cannot_drive(stack):
     start, sent = probe.position(), len(probe.base_cmds)
     page.keyboard.down('w')
     # even a hand-made drive message is refused
-    page.evaluate("baseStation.ws.send(JSON.stringify({type: 'drive', linear: 0.5, angular: 0}))")
+    page.evaluate("baseStation.ws.send(JSON.stringify({type: 'drive', seq: 1, t: performance.now(), "
+                  "linear: 0.5, angular: 0}))")
     sync_api.expect(page.locator('#messages')).to_contain_text('read-only', timeout=5_000)
     time.sleep(1.5)   # observing that nothing happens
     page.keyboard.up('w')

@@ -10,8 +10,8 @@ LIMITS = Limits(max_linear=1.0, max_angular=1.5, max_message_bytes=256)
 
 def test_valid_messages_parse():
     assert parse('{"type": "hello", "token": "abc"}', LIMITS).fields == {'token': 'abc'}
-    assert parse('{"type": "drive", "linear": 0.5, "angular": -1}', LIMITS).fields == {
-        'linear': 0.5, 'angular': -1.0}
+    assert parse('{"type": "drive", "seq": 4, "t": 120.5, "linear": 0.5, "angular": -1}', LIMITS).fields == {
+        'seq': 4, 't': 120.5, 'linear': 0.5, 'angular': -1.0}
     assert parse('{"type": "heartbeat", "seq": 3, "t": 12.5}', LIMITS).fields['rtt'] is None
     assert parse('{"type": "estop"}', LIMITS).type == 'estop'
     assert parse('{"type": "mission", "action": "start", "mission": "flat_easy"}', LIMITS).fields == {
@@ -23,13 +23,16 @@ def test_valid_messages_parse():
     ('not json', 'not valid JSON'),
     ('[1, 2]', 'JSON object'),
     ('{"type": "fly"}', 'unknown message type'),
-    ('{"type": "drive", "linear": 1.01, "angular": 0}', 'outside'),
-    ('{"type": "drive", "linear": 0, "angular": -1.6}', 'outside'),
-    ('{"type": "drive", "linear": "fast", "angular": 0}', 'number'),
-    ('{"type": "drive", "linear": true, "angular": 0}', 'number'),
-    ('{"type": "drive", "linear": NaN, "angular": 0}', 'outside'),
-    ('{"type": "drive", "angular": 0}', 'number'),
+    ('{"type": "drive", "seq": 1, "t": 0, "linear": 1.01, "angular": 0}', 'outside'),
+    ('{"type": "drive", "seq": 1, "t": 0, "linear": 0, "angular": -1.6}', 'outside'),
+    ('{"type": "drive", "seq": 1, "t": 0, "linear": "fast", "angular": 0}', 'number'),
+    ('{"type": "drive", "seq": 1, "t": 0, "linear": true, "angular": 0}', 'number'),
+    ('{"type": "drive", "seq": 1, "t": 0, "linear": NaN, "angular": 0}', 'outside'),
+    ('{"type": "drive", "seq": 1, "t": 0, "angular": 0}', 'number'),
     ('{"type": "heartbeat", "seq": -1, "t": 0}', 'seq'),
+    ('{"type": "drive", "linear": 0.5, "angular": 0}', 'seq'),            # no sequence number: refused
+    ('{"type": "drive", "seq": 2, "linear": 0.5, "angular": 0}', 't'),   # no page time: refused
+    ('{"type": "drive", "seq": 2.5, "t": 0, "linear": 0.5, "angular": 0}', 'seq'),
     ('{"type": "heartbeat", "seq": 1, "t": 0, "rtt": 99}', 'outside'),
     ('{"type": "hello", "token": 5}', 'token'),
     ('{"type": "mission", "action": "explode"}', 'action'),

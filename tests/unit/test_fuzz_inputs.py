@@ -13,6 +13,7 @@ import copy
 import json
 import math
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -383,19 +384,48 @@ def test_web_message_parses_or_raises_protocol_error(text):
         pass
 
 
+def _drive_text(draw_seq, linear, angular, page_ms):
+    return json.dumps({'type': 'drive', 'seq': draw_seq, 't': page_ms, 'linear': linear, 'angular': angular})
+
+
+valid_drives = st.builds(_drive_text, st.integers(0, 40), st.floats(-1.0, 1.0), st.floats(-1.5, 1.5),
+                         st.floats(0.0, 2000.0))
+
+
 @FUZZ
-@given(texts=st.lists(st.one_of(client_messages, hostile_json, any_text), min_size=1, max_size=10))
-def test_bridge_session_answers_every_message_without_raising(texts):
-    core = BridgeCore(BridgeConfig(token='operator-token-0123'))
+@given(texts=st.lists(st.one_of(client_messages, hostile_json, any_text, valid_drives), min_size=1, max_size=12),
+       authenticate=st.booleans(), latched=st.booleans())
+def test_bridge_session_answers_every_message_without_raising(texts, authenticate, latched):
+    """Also from an operator's session (logged in, live link, controls at rest), so the drive logic is
+    reached: whatever comes, a published command is zero or a drive the page sent, within the limits,
+    never while the e-stop is latched, and never from a session without the token."""
+    token = 'operator-token-0123'
+    core = BridgeCore(BridgeConfig(token=token, messages_per_second=1000))
     session = core.connect()
     now = 0.0
+    if authenticate:
+        replies, _ = core.handle(session, json.dumps({'type': 'hello', 'token': token}), now, estop_latched=False)
+        assert replies[0]['can_drive']
+        core.handle(session, '{"type": "heartbeat", "seq": 0, "t": 0}', now, estop_latched=False)
+        assert core.handle(session, _drive_text(0, 0.0, 0.0, 0.0), now, estop_latched=False) == ([], [])
+        assert session.armed and not session.link.expired(now)
+    sent = set()
     for text in texts:
         now += 0.01
-        replies, actions = core.handle(session, text, now, estop_latched=False)
+        replies, actions = core.handle(session, text, now, estop_latched=latched)
         assert isinstance(replies, list) and isinstance(actions, list)
         json.dumps(replies, allow_nan=False)
+        try:
+            message = parse(text)
+        except ProtocolError:
+            message = None
+        if message is not None and message.type == 'drive':
+            sent.add((message.fields['linear'], message.fields['angular']))
         out = core.step(now)
-        assert out.command is None or all(math.isfinite(v) for v in out.command)
+        if out.command is not None and out.command != (0.0, 0.0):
+            assert authenticate and not latched, out
+            assert out.command in sent, (out.command, sent)
+            assert abs(out.command[0]) <= 1.0 and abs(out.command[1]) <= 1.5
     core.disconnect(session)
 
 
@@ -410,7 +440,19 @@ class _Handshake:
 @given(origin=st.one_of(st.none(), any_text, st.sampled_from(['http://[', 'http://[::1', 'http://rover:8080'])),
        host=st.one_of(st.none(), st.just('rover:8080'), any_text))
 def test_websocket_origin_check_answers_for_any_header(origin, host):
-    assert _same_origin(_Handshake(origin, host)) in (True, False)
+    """Accepted only without an Origin (not a browser) or when the Origin names exactly the Host the
+    client connected to (non-empty): never another site, never a broken URL."""
+    accepted = _same_origin(_Handshake(origin, host))
+    assert accepted in (True, False)
+    if accepted and origin is not None:
+        assert host and urlsplit(origin).netloc == host, (origin, host)
+    if origin is not None and host and origin in (f'http://{host}', f'https://{host}') and '/' not in host \
+            and '@' not in host and host.isprintable() and host.strip() == host:
+        try:
+            same = urlsplit(origin).netloc == host
+        except ValueError:
+            same = False
+        assert accepted == same, (origin, host)
 
 
 def test_origin_check_refuses_other_sites_and_broken_urls():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import math
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -45,9 +46,11 @@ EARTH_RADIUS = 6_371_000.0   # m, for the local (equirectangular) GNSS plot
 class BridgeParams:
     host: str = param('127.0.0.1', 'Address to bind; 0.0.0.0 only on a trusted LAN', read_only=True)
     port: int = param(8080, 'TCP port of the page (0: any free port)', low=0, high=65535, read_only=True)
-    token: str = param('', 'Operator token; empty = read or create token_file', read_only=True)
-    token_file: str = param('', 'Token file; empty = ~/.config/rover_stack/base_station_token',
-                            read_only=True)
+    token_file: str = param('', 'Operator token file (owner-only, mode 0600; created if missing); empty = '
+                            '~/.config/rover_stack/base_station_token. The token itself is never a '
+                            'parameter', read_only=True)
+    max_connections: int = param(16, 'WebSocket connections at most; when full, a new one closes the oldest '
+                                 'connection without the token', low=1, high=256, read_only=True)
     heartbeat_timeout: float = param(1.0, 'Heartbeat silence that locks the base-station source while '
                                      'driving', unit='s', low=0.1, high=10.0, read_only=True)
     drive_timeout: float = param(0.5, 'Drive-message silence that zeroes the command', unit='s', low=0.05,
@@ -76,7 +79,9 @@ class WebBridge(Node):
         one zero twist when it stops.
       * ``base_station/lock`` (std_msgs/Bool, latched, re-sent at 2 Hz): true after the driving page's
         heartbeat stopped for ``heartbeat_timeout`` s or its connection closed; false when a page with
-        the token drives again. An arbitration lock above the base-station source (docs/base_station.md).
+        the token drives again (controls freshly at rest, then pressed). Nothing before either happened
+        in this process: a respawned bridge never releases a lock its predecessor engaged. An
+        arbitration lock above the base-station source (docs/base_station.md).
       * ``estop`` (std_msgs/Bool, latched): true on E-STOP from any page; false before a reset.
     Subscribes: ``odom``, ``odometry/filtered`` (nav_msgs/Odometry), ``gnss/fix``, ``datum``
       (sensor_msgs/NavSatFix), ``battery`` (sensor_msgs/BatteryState), ``active_source`` (std_msgs/String),
@@ -95,7 +100,7 @@ class WebBridge(Node):
         self._lock = threading.Lock()
         self.core = BridgeCore(BridgeConfig(
             token, Limits(p.max_linear, p.max_angular, p.max_message_bytes), p.heartbeat_timeout,
-            p.drive_timeout, p.messages_per_second))
+            p.drive_timeout, p.messages_per_second, p.max_connections))
         self._actions: queue.SimpleQueue = queue.SimpleQueue()
         self._state: dict = dict.fromkeys(('odom', 'filtered', 'fix', 'battery', 'active_source',
                                            'status_light', 'mission', 'estop', 'plan'))
@@ -132,14 +137,17 @@ class WebBridge(Node):
         self.get_logger().info(f'web_bridge serving on http://{p.host}:{self.port}/')
 
     def _token(self, p: BridgeParams) -> str:
-        if p.token:
-            if len(p.token) < token_store.MIN_LENGTH:
-                raise ValueError(f'token: at least {token_store.MIN_LENGTH} characters are required')
-            return p.token
+        """The operator token from ``token_file``: never a parameter, never in the log (/rosout)."""
+        given = self._parameter_overrides.get('token')
+        if given is not None and given.value:
+            raise ValueError('token: not a parameter (any DDS participant can read parameters); put the '
+                             'token in a file of mode 0600 and set token_file')
         path = Path(p.token_file).expanduser() if p.token_file else token_store.DEFAULT_TOKEN_FILE
         token, created = token_store.load_or_create(path)
         if created:
-            self.get_logger().warning(f'new operator token (shown once, stored in {path}): {token}')
+            self.get_logger().warning(f'new operator token written to {path} (mode 0600)')
+            if sys.stdout.isatty():      # the terminal only: never the log, which reaches /rosout
+                print(f'web_bridge: new operator token (also in {path}): {token}', flush=True)  # noqa: T201
         else:
             self.get_logger().info(f'operator token read from {path}')
         return token
@@ -184,6 +192,7 @@ class WebBridge(Node):
 
     # --- the web thread (thread-safe entry points) -----------------------------------------------
     def connect(self) -> Session:
+        """A new session (BridgeFullError when every connection has the token); an evicted one is marked."""
         with self._lock:
             return self.core.connect()
 
@@ -198,7 +207,9 @@ class WebBridge(Node):
         for action in actions:
             if action[0] == 'estop':   # published at once: no wait for the timer
                 self._estop_pub.publish(Bool(data=True))
-                self.get_logger().warning(f'E-STOP from page {session.id}')
+                who = f'page {session.id}' + ('' if session.authenticated else ' (no token)')
+                self.get_logger().warning(f'E-STOP from {who}' + (f'; {action[1]} more not logged'
+                                                                   if action[1] else ''))
             else:
                 self._actions.put((*action, session))
         return replies
@@ -271,6 +282,8 @@ class WebBridge(Node):
         if out.command is not None:
             self._cmd_pub.publish(base_link_twist(self.get_clock().now().to_msg(), *out.command))
         self._step_count += 1
+        if not self.core.lock_known:
+            return     # nothing decided in this process: a respawn leaves the last lock value in place
         changed = out.lock != self._lock_sent
         if changed or self._step_count % max(1, int(self.params.rate / 2)) == 0:   # re-sent at 2 Hz
             if out.lock and changed:

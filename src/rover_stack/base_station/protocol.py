@@ -1,8 +1,8 @@
 """The base-station WebSocket protocol: parse and validate client messages (pure, no rclpy).
 
 Client -> server, JSON objects with a ``type``:
-  hello{token?}, heartbeat{seq, t (page clock, echoed), rtt? s}, drive{linear m/s, angular rad/s},
-  estop, estop_reset,
+  hello{token?}, heartbeat{seq, t (page clock ms, echoed), rtt? s},
+  drive{seq, t (page clock ms), linear m/s, angular rad/s}, estop, estop_reset,
   mission{action: start|pause|resume|skip|abort_return|cancel, mission?}.
 Server -> client: hello_ack, telemetry, camera, pong, error (built by the bridge node).
 Out-of-range values are rejected with an error, never clamped, so a bad page cannot drive.
@@ -50,6 +50,13 @@ def _number(data: dict, key: str, low: float, high: float) -> float:
     return value
 
 
+def _seq(data: dict) -> int:
+    seq = data.get('seq')
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
+        raise ProtocolError('seq: a non-negative integer is required')
+    return seq
+
+
 def _encodable(text: str) -> bool:
     """False for strings JSON can carry but UTF-8 cannot (lone surrogates such as '\\ud800')."""
     try:
@@ -78,13 +85,11 @@ def parse(text: str | bytes, limits: Limits = Limits()) -> Message:
             raise ProtocolError('token: a UTF-8 string of at most 128 characters is required')
         return Message('hello', {'token': token})
     if kind == 'heartbeat':
-        seq = data.get('seq')
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
-            raise ProtocolError('seq: a non-negative integer is required')
         rtt = _number(data, 'rtt', 0.0, 60.0) if data.get('rtt') is not None else None
-        return Message('heartbeat', {'seq': seq, 't': _number(data, 't', -1e15, 1e15), 'rtt': rtt})
+        return Message('heartbeat', {'seq': _seq(data), 't': _number(data, 't', -1e15, 1e15), 'rtt': rtt})
     if kind == 'drive':
-        return Message('drive', {'linear': _number(data, 'linear', -limits.max_linear, limits.max_linear),
+        return Message('drive', {'seq': _seq(data), 't': _number(data, 't', -1e15, 1e15),
+                                 'linear': _number(data, 'linear', -limits.max_linear, limits.max_linear),
                                  'angular': _number(data, 'angular', -limits.max_angular,
                                                     limits.max_angular)})
     if kind in ('estop', 'estop_reset'):

@@ -18,6 +18,8 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from websockets.exceptions import ConnectionClosed
 
+from rover_stack.base_station.bridge_core import BridgeFullError
+
 STATIC = Path(__file__).resolve().parent / 'static'
 SEND_PERIOD = 0.1   # s between telemetry messages (10 Hz)
 _HEADERS = {'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; connect-src 'self'",
@@ -30,10 +32,12 @@ def _same_origin(websocket: WebSocket) -> bool:
     origin = websocket.headers.get('origin')
     if origin is None:
         return True
+    host = websocket.headers.get('host', '')
     try:
-        return urlsplit(origin).netloc == websocket.headers.get('host', '')
+        netloc = urlsplit(origin).netloc
     except ValueError:         # e.g. 'http://[' (an invalid IPv6 host): not our page
         return False
+    return bool(host) and netloc == host   # an Origin without a host ('null', 'x') is not our page
 
 
 def make_app(bridge) -> FastAPI:
@@ -49,8 +53,12 @@ def make_app(bridge) -> FastAPI:
         if not _same_origin(websocket):
             await websocket.close(code=1008)
             return
+        try:
+            session = bridge.connect()
+        except BridgeFullError:
+            await websocket.close(code=1013)   # try again later
+            return
         await websocket.accept()
-        session = bridge.connect()
         sender = asyncio.create_task(_send_loop(websocket, bridge, session))
         try:
             while True:
@@ -75,6 +83,9 @@ async def _send_loop(websocket: WebSocket, bridge, session) -> None:
     last_frame = -1
     try:
         while True:
+            if session.evicted:       # made room for a newer connection (no token)
+                await websocket.close(code=1013)
+                return
             for reply in bridge.drain_outbox(session):
                 await websocket.send_text(json.dumps(reply))
             await websocket.send_text(json.dumps(bridge.telemetry(session)))

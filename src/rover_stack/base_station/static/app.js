@@ -11,7 +11,7 @@ const state = {
   ws: null, connected: false, canDrive: false, session: null, maxLinear: 1.0, maxAngular: 1.5,
   seq: 0, rtt: null, unanswered: new Map(), lostLocal: 0, telemetry: null, track: [], fixes: [],
   keys: new Set(), stick: { x: 0, y: 0 }, pad: { x: 0, y: 0, turbo: false }, driving: false,
-  lastCommand: [0, 0], messages: [],
+  lastCommand: [0, 0], messages: [], driveSeq: 0, restSent: false, lock: false,
 };
 window.baseStation = state;   // for people debugging in the console and for the browser tests
 
@@ -39,13 +39,16 @@ function connect() {
   ws.onmessage = (event) => {
     let msg;
     try { msg = JSON.parse(event.data); } catch (e) { return; }
-    if (msg.type === 'telemetry') { state.telemetry = msg; remember(msg); render(); }
+    if (msg.type === 'telemetry') {
+      if (msg.lock && !state.lock) state.restSent = false;   // the bridge wants "controls at rest" again
+      state.lock = !!msg.lock; state.telemetry = msg; remember(msg); render();
+    }
     else if (msg.type === 'camera') { $('camera').src = `data:image/jpeg;base64,${msg.jpeg}`; }
     else if (msg.type === 'pong') {
       const sent = state.unanswered.get(msg.seq);
       if (sent !== undefined) { state.rtt = (performance.now() - sent) / 1000; state.unanswered.delete(msg.seq); }
     } else if (msg.type === 'hello_ack') {
-      state.canDrive = msg.can_drive; state.session = msg.session;
+      state.canDrive = msg.can_drive; state.session = msg.session; state.restSent = false;
       state.maxLinear = msg.max_linear; state.maxAngular = msg.max_angular;
       if (token() && !msg.can_drive) note('token refused: read-only view');
       render();
@@ -82,6 +85,14 @@ function inputVector() {
   return [clamp(fwd) * scale * state.maxLinear, clamp(turn) * scale * state.maxAngular];
 }
 
+// Each drive carries a sequence number and the page clock: the bridge drops old or out-of-order ones
+// (a backlog after a stalled link). It drives only after a "controls at rest" (zero) drive sent since
+// the page logged in or the link lock engaged: a control held through a stall must be pressed again.
+function sendDrive(linear, angular) {
+  state.driveSeq += 1;
+  send({ type: 'drive', seq: state.driveSeq, t: performance.now(), linear, angular });
+}
+
 function driveTick() {
   pollGamepad();
   const [linear, angular] = inputVector();
@@ -89,9 +100,9 @@ function driveTick() {
   $('drive-out').textContent = `${linear.toFixed(2)} m/s, ${angular.toFixed(2)} rad/s`;
   if (!state.canDrive) return;
   if (moving) {
-    send({ type: 'drive', linear, angular }); state.driving = true;
-  } else if (state.driving) {
-    send({ type: 'drive', linear: 0, angular: 0 }); state.driving = false;
+    sendDrive(linear, angular); state.driving = true;
+  } else if (state.driving || !state.restSent) {
+    sendDrive(0, 0); state.driving = false; state.restSent = true;
   }
 }
 
