@@ -37,9 +37,7 @@ def load_or_create(path: Path) -> tuple[str, bool]:
         return token, False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = secrets.token_urlsafe(24)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-        handle.write(token + '\n')
+    write(path, token)
     return token, True
 
 
