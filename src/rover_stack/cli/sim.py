@@ -6,8 +6,8 @@
 Runs profile ``sim`` through the process runner in this process (rover_stack.bringup.runner), so
 Ctrl-C stops every node cleanly. Without ``--mission`` the autonomy nodes (localization, perception,
 navigation, mission executive) are left out (profile argument ``autonomy:=false``); ``rover sim``
-(cli/sim_job.py) is the main job that runs a course's mission end to end. Before starting it prints which parts of the
-simulation exist: the nodes the profile runs, and the options that no node uses yet.
+(cli/sim_job.py) is the main job that runs a course's mission end to end. Before starting it prints
+which parts of the simulation exist: the nodes the profile runs, and the options that no node uses yet.
 """
 from __future__ import annotations
 
