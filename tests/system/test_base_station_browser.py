@@ -80,6 +80,9 @@ class Probe:
             (time.monotonic(), m.pose.pose.position.x, m.pose.pose.position.y)), command_qos())
         self.node.create_subscription(Odometry, 'odom', self.odom.append, command_qos())
         self.node.create_subscription(Bool, 'estop_state', lambda m: self.estop.append(m.data), latched_qos())
+        self.hardware_estop: list[bool] = []
+        self.node.create_subscription(Bool, 'hardware_estop', lambda m: self.hardware_estop.append(m.data),
+                                      latched_qos())
         self.node.create_subscription(TwistStamped, 'base_station/cmd_vel',
                                       lambda m: self.base_cmds.append(m.twist.linear.x), command_qos())
         self.executor = SingleThreadedExecutor(context=context)
@@ -143,7 +146,10 @@ def stack(tmp_path_factory):
         try:
             wait(find_url, START_TIMEOUT, 'web_bridge to serve')
             wait(lambda: probe.truth and probe.odom and probe.wheels, START_TIMEOUT, 'the simulated rover')
-            reset_estop_in(context, START_TIMEOUT)   # a started drive controller is latched: the operator resets
+            # The simulator's hardware_estop heartbeat is steady once it runs (its start-up can stall past
+            # the controller's 3 s silence bound); then the operator resets the started, latched controller
+            wait(lambda: len(probe.hardware_estop) >= 3, START_TIMEOUT, 'three hardware_estop heartbeats')
+            reset_estop_in(context, START_TIMEOUT)
         except AssertionError as error:
             pytest.fail(f'{error}\n{logs_text()}')
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ from rover_stack.sim.sensors import (
 )
 
 NODE_NAME = 'rover_simulator'
-ESTOP_HEARTBEAT = 1.0     # s sim, hardware_estop repeat period
+ESTOP_HEARTBEAT = 1.0     # s, hardware_estop repeat period (sim time, and at least this often in wall time)
 PACE_WAIT = 0.002         # s wall, sleep per timer tick while the clock is held for a lagging consumer
 MAX_CATCH_UP = 0.25       # s sim: further behind the wall clock than this, the pacing re-anchors
 SECTIONS = {'engine': EngineConfig, 'encoders': EncoderConfig, 'imu': ImuConfig, 'gnss': GnssConfig,
@@ -171,6 +171,7 @@ class SimulatorNode(Node):
         self._estop_steps = round(ESTOP_HEARTBEAT / dt)
         self._last_truth_step = 0
         self._last_estop_step = 0
+        self._last_estop_wall = 0.0     # monotonic s of the last hardware_estop
         self._anchor: tuple[float, float, float] | None = None     # (wall s, sim s, factor)
         self._commands_since_advance = 0
         self._last_advance_wall = time.monotonic()
@@ -236,6 +237,8 @@ class SimulatorNode(Node):
     def _tick(self) -> None:
         p = self.params
         rtf = float(self.get_parameter('real_time_factor').value)
+        if time.monotonic() - self._last_estop_wall >= ESTOP_HEARTBEAT:
+            self._publish_estop()    # the contract's 1 Hz also in wall time: a sim behind real time, or held
         if p.lockstep:
             waited = time.monotonic() - self._last_advance_wall
             if self._commands_since_advance == 0 and waited < p.lockstep_timeout:
@@ -293,7 +296,7 @@ class SimulatorNode(Node):
         self._clock_pub.publish(msg)
 
     def _publish_estop(self) -> None:
-        self._last_estop_step = self.sim.steps
+        self._last_estop_step, self._last_estop_wall = self.sim.steps, time.monotonic()
         self._estop_pub.publish(Bool(data=self.sim.estop_pressed))
 
     def _publish(self, reading) -> None:
