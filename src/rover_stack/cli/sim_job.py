@@ -3,6 +3,7 @@ profile up, without a mission.)
 
     rover sim [--course NAME|FILE] [--seed N] [--out DIR] [--realtime] [--kinematics {skid,corner}]
               [--timeout S] [--verbose] [--record-sensors] [--list-courses]
+              [--devices {direct,emulated}] [--device-faults SPEC]
 
 Brings the whole ``sim`` profile of config/node_sets.yaml up as separate processes (the process
 runner, rover_stack.bringup.runner), sends the course's mission to ``execute_mission``, prints the
@@ -13,6 +14,10 @@ at its first leg). If the runner respawns the mission executive, it restores the
 goal is sent again and this job calls ``mission/resume`` as the operator would (docs/safety.md), and the
 mission continues from the last completed leg. Exit 0 only when the mission succeeded and every leg
 was reached according to the ground truth; 1 otherwise; 2 for bad arguments.
+
+With ``--devices emulated`` the simulator presents the rover through emulated devices (motor controller,
+GNSS and IMU on ptys, the camera as MJPEG over HTTP) and the ``rover`` profile runs with its real drivers
+on them, at real time (cli/emulated_devices.py, docs/device_emulation.md); the report names the drivers.
 """
 from __future__ import annotations
 
@@ -61,6 +66,12 @@ def build_parser(prog: str = 'rover sim') -> argparse.ArgumentParser:
                         'makes run.mcap several MB per second')
     parser.add_argument('--node-sets', default='', metavar='FILE',
                         help='node-set file with the sim profile (default: config/node_sets.yaml)')
+    parser.add_argument('--devices', choices=('direct', 'emulated'), default='direct',
+                        help='direct: the sim profile (the simulator publishes the sensor topics); emulated: '
+                             "the rover profile's real drivers on emulated devices, at real time")
+    parser.add_argument('--device-faults', default='', metavar='SPEC',
+                        help="with --devices emulated: faults such as 'gnss_unplug@20+5,motor_corrupt=0.01' "
+                             '(docs/device_emulation.md)')
     parser.add_argument('--list-courses', action='store_true', help='list the shipped courses and exit')
     return parser
 
@@ -106,11 +117,17 @@ class StackProcess:
         return self.process.returncode
 
 
+def rover_values(mission_path: str, args, progress: Path) -> dict[str, str]:
+    """Launch arguments of the on-board stack for this job (every profile)."""
+    return {'mission': mission_path, 'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics],
+            'mission_progress': str(progress), 'datum_source': 'file',
+            'web': 'false' if args.no_web else 'true'}
+
+
 def runner_argv(course_path: str, mission_path: str, args, progress: Path) -> list[str]:
-    values = {'course': course_path, 'mission': mission_path, 'use_sim_time': 'true',
-              'robot_config': ROBOT_FOR_KINEMATICS[args.kinematics], 'seed': str(args.seed),
-              'real_time_factor': '1.0' if args.realtime else '0.0', 'mission_progress': str(progress),
-              'datum_source': 'file', 'web': 'false' if args.no_web else 'true'}
+    values = {'course': course_path, 'use_sim_time': 'true', 'seed': str(args.seed),
+              'real_time_factor': '1.0' if args.realtime else '0.0',
+              **rover_values(mission_path, args, progress)}
     argv = [sys.executable, '-m', 'rover_stack.bringup.runner', PROFILE]
     if args.node_sets:
         argv += ['--config', str(Path(args.node_sets).resolve())]
@@ -126,6 +143,15 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover sim') -> int:
         return 0
     if args.timeout < 0:
         print(f'{prog}: error: --timeout must be >= 0', file=sys.stderr)
+        return 2
+    if args.device_faults and args.devices != 'emulated':
+        print(f'{prog}: error: --device-faults needs --devices emulated', file=sys.stderr)
+        return 2
+    try:
+        from rover_stack.sim.device_emulation import FaultError, FaultSchedule
+        FaultSchedule.parse(args.device_faults)
+    except FaultError as error:
+        print(f'{prog}: error: --device-faults: {error}', file=sys.stderr)
         return 2
     try:
         course = load_course(args.course)

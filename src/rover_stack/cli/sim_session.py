@@ -17,7 +17,13 @@ from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
 from rover_stack.autonomy.executive import RESTORED
 from rover_stack.autonomy.goals import default_mission_dirs
-from rover_stack.cli.sim_job import OUTCOME_NAMES, StackProcess, runner_argv
+from rover_stack.cli.sim_job import (
+    OUTCOME_NAMES,
+    ROBOT_FOR_KINEMATICS,
+    StackProcess,
+    rover_values,
+    runner_argv,
+)
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.reporting.plot import plot_run
 from rover_stack.reporting.recorder import RunRecorder
@@ -93,8 +99,14 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
         # mission at that run's next leg. A new run starts the mission from its first leg.
         progress_path.unlink()
         print(f'rover sim: removed {progress_path.name} of an earlier run in {out}', flush=True)
-    stack = StackProcess(runner_argv(course.source, str(mission_path), args, progress_path),
-                         out / 'stack.log', args.verbose)
+    devices_process = None
+    if getattr(args, 'devices', 'direct') == 'emulated':
+        devices_process, argv = _start_emulated_devices(args, course, mission_path, out, progress_path)
+        if argv is None:
+            return 1
+    else:
+        argv = runner_argv(course.source, str(mission_path), args, progress_path)
+    stack = StackProcess(argv, out / 'stack.log', args.verbose)
     timeout = args.timeout or sum(leg.timeout for leg in mission.legs) + 120.0
     context = rclpy.Context()
     rclpy.init(context=context, args=['--ros-args', '-p', 'use_sim_time:=false'])
@@ -170,6 +182,9 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
                     break
             if not stack.alive():
                 raise RuntimeError(f'the stack stopped (exit {stack.process.returncode}; see stack.log)')
+            if devices_process is not None and not devices_process.alive():
+                raise RuntimeError('the device emulation stopped (exit '
+                                   f'{devices_process.process.returncode}; see devices.log)')
             if time.monotonic() > deadline:
                 raise RuntimeError(f'no result within {timeout:.0f} s (--timeout)')
             executor.spin_once(timeout_sec=0.1)
@@ -182,6 +197,8 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
         print('rover sim: interrupted: stopping the stack', file=sys.stderr, flush=True)
     finally:
         code = stack.stop()
+        if devices_process is not None:
+            devices_process.stop()
         executor.spin_once(timeout_sec=0.1)
         recorder.close()
         node.destroy_node()
@@ -200,6 +217,41 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     return 0 if report['success'] else 1
 
 
+def _start_emulated_devices(args, course, mission_path: Path, out: Path, progress: Path):
+    """The simulator as emulated devices (devices.log) and the rover profile's runner command for them;
+    (process, None) after printing why when the devices did not come up."""
+    from rover_stack.cli import emulated_devices as emulation
+
+    robot = ROBOT_FOR_KINEMATICS[args.kinematics]
+    argv = emulation.simulator_argv(course.source, robot, args.seed, (out / 'devices').resolve(),
+                                    args.device_faults)
+    process = StackProcess(argv, out / 'devices.log', args.verbose)
+    try:
+        devices = emulation.wait_for_devices(out / 'devices', process.alive)
+    except RuntimeError as error:
+        print(f'rover sim: {error}', file=sys.stderr, flush=True)
+        process.stop()
+        return process, None
+    print('rover sim: emulated devices up: ' + ', '.join(f'{k} {v}' for k, v in devices.items()), flush=True)
+    values = rover_values(str(mission_path), args, progress)
+    return process, emulation.rover_runner_argv(devices, values, args.node_sets)
+
+
+def _device_extra(out: Path, args, recorder) -> dict:
+    """Report fields of a run on emulated devices: the real drivers, the fault events, the mission span."""
+    if getattr(args, 'devices', 'direct') != 'emulated':
+        return {'devices': 'direct'}
+    from rover_stack.cli.emulated_devices import drivers_started
+
+    try:
+        log = (out / 'devices.log').read_text(encoding='utf-8').splitlines()
+    except OSError:
+        log = []
+    return {'devices': 'emulated', 'real_drivers': drivers_started(out / 'stack.log'),
+            'device_faults': args.device_faults,
+            'device_events': [line for line in log if 'fault ' in line or 'first motion' in line]}
+
+
 def _outcomes_from_progress(path: Path, count: int) -> list[tuple[str, float]]:
     try:
         saved = persistence.load(path)
@@ -216,14 +268,19 @@ def _write_outputs(out, course, mission, args, recorder, *, outcomes, succeeded,
                    stack_code) -> dict:
     plane = course.datum.plane()
     truths = leg_truths(course, mission, plane)
+    extra = _device_extra(out, args, recorder)
+    sim_time = recorder.sim_time
+    if extra['devices'] == 'emulated':   # ground truth stamped with the wall clock: the span of the run
+        sim_time = recorder.truth.t[-1] - recorder.truth.t[0] if len(recorder.truth) else 0.0
     report = build_report(
         course=course.name, mission=mission.name, seed=args.seed, legs=truths,
         runs=_leg_runs(recorder, outcomes), truth=recorder.truth, estimate=recorder.estimate,
-        collisions=recorder.collisions, sim_time_s=recorder.sim_time, wall_time_s=wall,
+        collisions=recorder.collisions, sim_time_s=sim_time, wall_time_s=wall,
         mission_success=bool(succeeded), message=message,
         extra={'kinematics': args.kinematics, 'realtime': args.realtime,
                'recorded_messages': recorder.messages, 'gnss_fixes': len(recorder.fixes),
-               'stack_exit_code': stack_code, 'mission_executive_starts': len(recorder_starts(out))})
+               'stack_exit_code': stack_code, 'mission_executive_starts': len(recorder_starts(out)),
+               **extra})
     (out / 'report.json').write_text(json.dumps(report, indent=2) + '\n', encoding='utf-8')
     fixes = []
     for lat, lon in recorder.fixes:

@@ -5,6 +5,8 @@ It speaks the MCU side of docs/motor_protocol.md on the master end of a pty; the
 slew-limited, steering rate-limited), integrates wheel positions, answers HEARTBEATs, sends FEEDBACK
 at ``feedback_rate`` and stops the wheels on its own watchdog, like the firmware. Fault-injection
 knobs corrupt, truncate or replay outgoing frames, go silent, or ignore heartbeats.
+With a ``plant`` (the simulator's wheels, rover_stack.sim.device_emulation) the set-points, after the
+watchdog, go to the plant and FEEDBACK reports the plant's measured joints instead of the integration.
 
 Runs in a thread with real (monotonic) time: ``start()`` / ``stop()`` or a ``with`` block.
 Units: rad, rad/s, A, V, s.
@@ -76,10 +78,15 @@ class EmulatorSnapshot:
 
 
 class EmulatedMotorController:
-    """The MCU end of the motor link on a pty. ``port`` is the device path for the driver."""
+    """The MCU end of the motor link on a pty. ``port`` is the device path for the driver.
 
-    def __init__(self, config: EmulatorConfig):
+    ``plant``: optional object with ``command(wheel_velocities, steering_angles)`` (rad/s, rad: the
+    set-points after the watchdog) and ``measured() -> (wheel_positions, wheel_velocities,
+    steering_angles)`` (rad, rad/s, rad), both thread-safe; FEEDBACK then reports the measured joints."""
+
+    def __init__(self, config: EmulatorConfig, plant=None):
         self.config = config
+        self.plant = plant
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)                 # no echo, no newline translation
         os.set_blocking(self._master, False)
@@ -157,6 +164,11 @@ class EmulatedMotorController:
         with self._lock:
             self._fault.estop = pressed
 
+    def send_raw(self, data: bytes) -> None:
+        """Write ``data`` as is (garbage on the line, for bad-input tests)."""
+        with self._lock:
+            self._write(data)
+
     def set_faults(self, flags: int) -> None:
         with self._lock:
             self._fault.faults = flags
@@ -229,6 +241,11 @@ class EmulatedMotorController:
             self._decoder.reset_sequence()      # the host may have restarted with seq 0
         if self._watchdog_tripped(now):
             self._velocity_targets = [0.0] * self.config.wheel_count
+        if self.plant is not None:
+            self.plant.command(tuple(self._velocity_targets), tuple(self._angle_targets))
+            positions, velocities, angles = self.plant.measured()
+            self._positions, self._velocities, self._angles = list(positions), list(velocities), list(angles)
+            return
         dv = self.config.max_wheel_accel * dt
         for i, target in enumerate(self._velocity_targets):
             self._velocities[i] += max(-dv, min(dv, target - self._velocities[i]))

@@ -31,6 +31,7 @@ from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.perception.image_cdr import encode_image
+from rover_stack.sim.device_emulation import DeviceEmulation, FaultError, FaultSchedule
 from rover_stack.sim.engine import EngineConfig, GnssFix, SimConfig, Simulator
 from rover_stack.sim.pacing import Pacer
 from rover_stack.sim.sensors import (
@@ -49,6 +50,8 @@ from rover_stack.sim.sensors import (
 
 NODE_NAME = 'rover_simulator'
 ESTOP_HEARTBEAT = 1.0     # s, hardware_estop repeat period (sim time, and at least this often in wall time)
+DEVICE_MODES = ('topics', 'emulated')
+SCAN_INTENSITY = 47.0     # intensity of a return in an emulated vendor scan (RPLIDAR quality 188 >> 2)
 PACE_WAIT = 0.002         # s wall, sleep per timer tick while the clock is held for a lagging consumer
 MAX_CATCH_UP = 0.25       # s sim: further behind the wall clock than this, the pacing re-anchors
 SECTIONS = {'engine': EngineConfig, 'encoders': EncoderConfig, 'imu': ImuConfig, 'gnss': GnssConfig,
@@ -84,6 +87,15 @@ class SimNodeParams:
     ground_truth_rate: float = param(50.0, 'sim/ground_truth rate', unit='Hz', low=0.1, high=500.0,
                                      read_only=True)
     map_frame: str = param('map', 'Frame of the ground truth pose', read_only=True)
+    devices: str = param('topics', "'topics': publish the hardware-contract topics; 'emulated': present the "
+                         "rover through emulated devices (ptys, MJPEG camera) for the rover profile's "
+                         'drivers, at real time (docs/device_emulation.md)', read_only=True)
+    devices_dir: str = param('', "devices 'emulated': directory of the device links and devices.yaml",
+                             read_only=True)
+    device_faults: str = param('', "devices 'emulated': fault schedule, e.g. 'gnss_unplug@20+5, "
+                               "motor_corrupt=0.01' (s after the first motion command)", read_only=True)
+    camera_port: int = param(0, "devices 'emulated': TCP port of the MJPEG camera on 127.0.0.1 (0: any free)",
+                             low=0, high=65535, read_only=True)
 
 
 def _stamp(seconds: float):
@@ -125,6 +137,11 @@ class SimulatorNode(Node):
       (config/simulator.yaml, units in docs/simulator.md).
     Callbacks store; one wall timer advances the physics, paced to ``real_time_factor`` (or in lockstep
     with the commands) and publishes what fell due.
+    With ``devices: emulated`` (rover_stack.sim.device_emulation) it publishes none of the hardware topics
+    and takes no commands: the motor controller, GNSS, IMU and camera are devices the rover profile's
+    drivers open; it publishes ``scan`` as the vendor lidar driver does (reliable, depth 10, laser_link,
+    stamped with the wall clock), ``sim/ground_truth`` and ``sim/collisions`` stamped with the wall clock,
+    and runs at real time.
     """
 
     def __init__(self, **node_kwargs):
@@ -138,28 +155,33 @@ class SimulatorNode(Node):
                 course = load_course(p.course)
             except (LookupError, ValueError, OSError) as error:
                 raise ValueError(f'{NODE_NAME}: cannot load course {p.course!r}: {error}') from None
+        if p.devices not in DEVICE_MODES:
+            raise ValueError(f'{NODE_NAME}: devices must be one of {DEVICE_MODES}, got {p.devices!r}')
+        self.emulated = p.devices == 'emulated'
+        try:
+            faults = FaultSchedule.parse(p.device_faults)
+        except FaultError as error:
+            raise ValueError(f'{NODE_NAME}: device_faults: {error}') from None
+        if self.emulated and not p.devices_dir:
+            raise ValueError(f"{NODE_NAME}: devices 'emulated' needs devices_dir")
         self.sim = Simulator(course, p.robot_config, p.seed, config)
+        self.devices = (DeviceEmulation(self.sim, p.devices_dir, faults=faults, seed=p.seed,
+                                        camera_port=p.camera_port) if self.emulated else None)
         self.rejected = {'wheel_commands': 0, 'steering_commands': 0}
         self.received = {'wheel_commands': 0, 'steering_commands': 0}
         self._pending_wheels: dict[str, float] | None = None
         self._pending_steering: dict[str, float] | None = None
         self._status_light: tuple | None = None
 
-        self._clock_pub = self.create_publisher(Clock, '/clock', sensor_qos(depth=10))
-        self._joint_pub = self.create_publisher(JointState, 'joint_states', sensor_qos())
-        self._imu_pub = self.create_publisher(Imu, 'imu/data', sensor_qos())
-        self._gnss_pub = self.create_publisher(NavSatFix, 'gnss/fix', sensor_qos())
-        self._image_pub = self.create_publisher(Image, 'camera/image_raw', image_qos())
-        self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', image_qos())
-        self._scan_pub = self.create_publisher(LaserScan, 'scan', sensor_qos())
-        self._battery_pub = self.create_publisher(BatteryState, 'battery', sensor_qos())
-        self._estop_pub = self.create_publisher(Bool, 'hardware_estop', latched_qos())
         self._truth_pub = self.create_publisher(Odometry, 'sim/ground_truth', command_qos())
         self._collision_pub = self.create_publisher(String, 'sim/collisions', command_qos())
-        self.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
-        self.create_subscription(JointState, 'steering_commands', self._on_steering, command_qos())
         self.create_subscription(StatusLight, 'status_light', self._on_status_light, latched_qos())
-        self._pacer = Pacer(p.pace_max_lag, p.pace_silence) if p.pace and p.pace_odometry_topic else None
+        if self.emulated:   # the vendor driver's scan publisher: rclcpp::QoS(KeepLast(10)), reliable
+            self._scan_pub = self.create_publisher(LaserScan, 'scan', command_qos(depth=10))
+        else:
+            self._create_contract_endpoints()
+        self._pacer = (Pacer(p.pace_max_lag, p.pace_silence)
+                       if p.pace and p.pace_odometry_topic and not self.emulated else None)
         if self._pacer is not None:
             self.create_subscription(Odometry, p.pace_odometry_topic, self._on_paced_odometry, command_qos())
         self.create_service(SetBool, 'sim/estop', self._on_estop)
@@ -176,13 +198,32 @@ class SimulatorNode(Node):
         self._commands_since_advance = 0
         self._last_advance_wall = time.monotonic()
         self._info_template = self._camera_info_template()
-        self._publish_estop()
-        period = 0.0005 if p.real_time_factor == 0.0 or p.lockstep else self.sim.dt * self._clock_steps / 2.0
+        if not self.emulated:
+            self._publish_estop()
+        fast = (p.real_time_factor == 0.0 or p.lockstep) and not self.emulated
+        period = 0.0005 if fast else self.sim.dt * self._clock_steps / 2.0
         self._timer = self.create_timer(period, self._tick)
+        if self.emulated:
+            self.get_logger().info(f'emulated devices (real time): {self.devices.arguments}; faults: '
+                                   f'{p.device_faults or "none"}')
         self.get_logger().info(
             f"robot '{self.sim.geometry.name}' on {p.course or 'flat ground'}, seed {p.seed}, "
             f"{'lockstep' if p.lockstep else f'real-time factor {p.real_time_factor:g}'}, "
             f"camera {'on' if self.sim.render_enabled else 'off'}")
+
+    def _create_contract_endpoints(self) -> None:
+        """The hardware-contract topics (devices 'topics')."""
+        self._clock_pub = self.create_publisher(Clock, '/clock', sensor_qos(depth=10))
+        self._joint_pub = self.create_publisher(JointState, 'joint_states', sensor_qos())
+        self._imu_pub = self.create_publisher(Imu, 'imu/data', sensor_qos())
+        self._gnss_pub = self.create_publisher(NavSatFix, 'gnss/fix', sensor_qos())
+        self._image_pub = self.create_publisher(Image, 'camera/image_raw', image_qos())
+        self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', image_qos())
+        self._scan_pub = self.create_publisher(LaserScan, 'scan', sensor_qos())
+        self._battery_pub = self.create_publisher(BatteryState, 'battery', sensor_qos())
+        self._estop_pub = self.create_publisher(Bool, 'hardware_estop', latched_qos())
+        self.create_subscription(JointState, 'wheel_commands', self._on_wheels, command_qos())
+        self.create_subscription(JointState, 'steering_commands', self._on_steering, command_qos())
 
     # ---- callbacks: validate and store ----------------------------------------------------------
     def _parse(self, msg: JointState, values, joints, topic: str) -> dict[str, float] | None:
@@ -226,20 +267,23 @@ class SimulatorNode(Node):
             self.get_logger().info(f'status light: color {msg.color}, flashing {msg.flashing} ({msg.reason})')
 
     def _on_estop(self, request, response):
-        self.sim.set_estop(request.data)
         response.success = True
         response.message = 'hardware e-stop ' + ('pressed' if request.data else 'released')
         self.get_logger().warning(response.message)
+        if self.devices is not None:      # reported by the motor controller
+            self.devices.set_estop(request.data)
+            return response
+        self.sim.set_estop(request.data)
         self._publish_estop()
         return response
 
     # ---- the timer: advance, then publish -------------------------------------------------------
     def _tick(self) -> None:
         p = self.params
-        rtf = float(self.get_parameter('real_time_factor').value)
+        rtf = 1.0 if self.emulated else float(self.get_parameter('real_time_factor').value)
         if time.monotonic() - self._last_estop_wall >= ESTOP_HEARTBEAT:
             self._publish_estop()    # the contract's 1 Hz also in wall time: a sim behind real time, or held
-        if p.lockstep:
+        if p.lockstep and not self.emulated:
             waited = time.monotonic() - self._last_advance_wall
             if self._commands_since_advance == 0 and waited < p.lockstep_timeout:
                 return
@@ -264,6 +308,9 @@ class SimulatorNode(Node):
             self._advance(self._clock_steps)
 
     def _advance(self, steps: int) -> None:
+        if self.devices is not None:
+            self._advance_devices(steps)
+            return
         sim = self.sim
         if self._pending_wheels is not None:
             sim.set_wheel_commands(self._pending_wheels)
@@ -289,6 +336,34 @@ class SimulatorNode(Node):
                 self.get_logger().warning(
                     f'collision with {event.kind} {event.index} at t={event.stamp:.2f} s')
 
+    def _advance_devices(self, steps: int) -> None:
+        """devices 'emulated': set-points from the motor controller, readings to the devices."""
+        sim, devices = self.sim, self.devices
+        devices.before_step()
+        for reading in sim.step(steps):
+            rest = devices.take(reading)
+            if isinstance(rest, ScanReading):
+                self._publish_vendor_scan(rest)
+        if sim.steps - self._last_truth_step >= self._truth_steps:
+            self._last_truth_step = sim.steps
+            self._publish_truth(self.get_clock().now().to_msg())
+        for event in sim.take_collisions():
+            self._collision_pub.publish(String(data=json.dumps(dataclasses.asdict(event))))
+            self.get_logger().warning(f'collision with {event.kind} {event.index} at t={event.stamp:.2f} s')
+        for line in devices.take_events():
+            self.get_logger().warning(line)
+
+    def _publish_vendor_scan(self, r: ScanReading) -> None:
+        """``scan`` as sllidar_node publishes it: laser_link, ascending angles, intensities, inf for no
+        return; stamped now (one instant: time_increment 0)."""
+        ranges = [r_ if math.isfinite(r_) else math.inf for r_ in r.ranges]
+        msg = LaserScan(angle_min=r.angle_min, angle_max=r.angle_max, angle_increment=r.angle_increment,
+                        time_increment=0.0, scan_time=r.scan_time, range_min=r.range_min,
+                        range_max=r.range_max, ranges=ranges,
+                        intensities=[SCAN_INTENSITY if math.isfinite(v) else 0.0 for v in ranges])
+        msg.header.stamp, msg.header.frame_id = self.get_clock().now().to_msg(), 'laser_link'
+        self._scan_pub.publish(msg)
+
     # ---- message conversion ---------------------------------------------------------------------
     def _publish_clock(self) -> None:
         msg = Clock()
@@ -296,6 +371,8 @@ class SimulatorNode(Node):
         self._clock_pub.publish(msg)
 
     def _publish_estop(self) -> None:
+        if self.emulated:        # the motor controller reports it (FEEDBACK status)
+            return
         self._last_estop_step, self._last_estop_wall = self.sim.steps, time.monotonic()
         self._estop_pub.publish(Bool(data=self.sim.estop_pressed))
 
@@ -380,10 +457,11 @@ class SimulatorNode(Node):
         info.header.stamp = stamp
         self._info_pub.publish(info)
 
-    def _publish_truth(self) -> None:
+    def _publish_truth(self, stamp=None) -> None:
         truth = self.sim.ground_truth()
         msg = Odometry()
-        msg.header.stamp, msg.header.frame_id = _stamp(truth.stamp), self.params.map_frame
+        msg.header.stamp = _stamp(truth.stamp) if stamp is None else stamp
+        msg.header.frame_id = self.params.map_frame
         msg.child_frame_id = 'base_link'
         pose = msg.pose.pose
         pose.position.x, pose.position.y, pose.position.z = truth.position
