@@ -5,12 +5,13 @@ import math
 import time
 from dataclasses import dataclass
 
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from sensor_msgs.msg import NavSatFix, NavSatStatus
 
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
-from rover_stack.common.qos import sensor_qos
+from rover_stack.common.qos import command_qos, sensor_qos
 from rover_stack.drivers.gnss_nmea import COV_UNKNOWN, NO_FIX, Fix, FixAssembler, parse_line
 from rover_stack.drivers.nmea import NmeaError
 from rover_stack.drivers.serial_lines import ReconnectingLines
@@ -57,6 +58,9 @@ class GnssDriver(Node):
         receiver's rate, 5 Hz in the contract); status from the fix quality; covariance from GST when
         the receiver sends it, else (HDOP * uere)^2; NO_FIX with NaN position when the receiver has no
         fix, and every ``no_data_timeout`` s while nothing valid arrives (unplugged, silent, garbage).
+      * ``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz): ERROR while the port is not open or no
+        fix sentence came for ``no_data_timeout`` s, WARN while the receiver reports no fix, else OK;
+        counts of bad sentences and reconnections.
     Parameters: ``GnssDriverParams`` (port, baud, frame_id, uere m, poll_rate Hz, no_data_timeout s,
     reconnect_period s). Bad checksums and malformed sentences are counted and logged, never published.
     """
@@ -69,8 +73,11 @@ class GnssDriver(Node):
         self.bad_sentences = 0
         self._last_fix_time = time.monotonic()
         self._last_error = ''
+        self._last_status = NO_FIX
         self._pub = self.create_publisher(NavSatFix, 'gnss/fix', sensor_qos())
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
         self.create_timer(1.0 / p.poll_rate, self._step)
+        self.create_timer(1.0, self._publish_diagnostics)
 
     def _step(self) -> None:
         now = time.monotonic()
@@ -84,16 +91,38 @@ class GnssDriver(Node):
                 continue
             if fix is not None:
                 self._publish(fix)
-                self._last_fix_time = now
+                self._last_fix_time, self._last_status = now, fix.status
         if self.lines.error and self.lines.error != self._last_error:
             self.get_logger().error(f'{self.lines.error}; retrying every {self.params.reconnect_period} s')
         self._last_error = self.lines.error
         if now - self._last_fix_time > self.params.no_data_timeout:
             self._publish(Fix(NO_FIX, math.nan, math.nan, math.nan, (0.0, 0.0, 0.0), COV_UNKNOWN))
-            self._last_fix_time = now
+            self._last_fix_time, self._last_status = now, None    # None: no data (not a receiver's NO_FIX)
 
     def _publish(self, fix: Fix) -> None:
         self._pub.publish(fix_message(fix, self.params.frame_id, self.get_clock().now().to_msg()))
+
+    def _publish_diagnostics(self) -> None:
+        if not self.lines.open:
+            level, message = DiagnosticStatus.ERROR, f'GNSS port not open: {self.lines.error or "opening"}'
+        elif self._last_status is None:
+            level = DiagnosticStatus.ERROR
+            message = (f'no valid fix sentence for {self.params.no_data_timeout:g} s '
+                       f'({self.bad_sentences} bad sentences so far)')
+        elif self._last_status == NO_FIX:
+            level, message = DiagnosticStatus.WARN, 'receiver reports no fix'
+        else:
+            level, message = DiagnosticStatus.OK, 'fix'
+        if level == DiagnosticStatus.ERROR:
+            self.get_logger().error(message, throttle_duration_sec=5.0)
+        values = {'port': self.params.port, 'open': str(self.lines.open),
+                  'bad_sentences': str(self.bad_sentences), 'dropped_lines': str(self.lines.dropped),
+                  'reconnects': str(self.lines.reconnects)}
+        array = DiagnosticArray(status=[DiagnosticStatus(
+            level=level, name=f'{self.get_name()}: gnss', message=message, hardware_id=self.params.port,
+            values=[KeyValue(key=k, value=v) for k, v in values.items()])])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(array)
 
     def destroy_node(self) -> None:
         self.lines.close()
