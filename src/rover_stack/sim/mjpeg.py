@@ -8,6 +8,7 @@ stream dropped), then serves again.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,9 @@ LOG = logging.getLogger(__name__)
 BOUNDARY = 'rover_frame'
 PATH = '/stream.mjpg'
 CLIENT_WAIT = 1.0       # s a client waits for the next frame before checking the server state again
+#: Bytes the kernel may queue toward a client (about one 640x480 JPEG): a client that reads slower than
+#: the camera's rate then misses frames, as from a real camera, instead of reading an ever older backlog
+SEND_BUFFER = 65536
 
 
 def mjpeg_part(jpeg: bytes, boundary: str = BOUNDARY) -> bytes:
@@ -80,6 +84,7 @@ class MjpegServer:
             return
         with self._cond:
             generation, seen = self._generation, self._count - 1 if self._frame is not None else 0
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         handler.send_response(200)
         handler.send_header('Content-Type', f'multipart/x-mixed-replace;boundary={BOUNDARY}')
         handler.send_header('Cache-Control', 'no-cache')

@@ -101,15 +101,16 @@ def send_goal(client, executor, goal, timeout: float = 60.0):
                 raise
 
 
-def run_rover_sim(course_name: str, seed: int, out: Path, timeout: float) -> tuple[int, dict, str]:
-    """`rover sim --course C --seed S --no-web` to completion: (exit code, report.json, a log for
+def run_rover_sim(course_name: str, seed: int, out: Path, timeout: float,
+                  extra: tuple[str, ...] = ()) -> tuple[int, dict, str]:
+    """`rover sim --course C --seed S --no-web [EXTRA...]` to completion: (exit code, report.json, a log for
     failure messages: the tail of its output and the last WARN/ERROR lines of the stack)."""
     import json
     import sys
 
     process = subprocess.run(
         [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', course_name, '--seed', str(seed),
-         '--out', str(out), '--timeout', f'{timeout:g}', '--no-web'],
+         '--out', str(out), '--timeout', f'{timeout:g}', '--no-web', *extra],
         capture_output=True, text=True, timeout=timeout + 60.0, check=False)
     stack_log = out / 'stack.log'
     warnings = [line for line in (stack_log.read_text().splitlines() if stack_log.exists() else [])
