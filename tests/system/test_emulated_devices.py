@@ -60,6 +60,7 @@ def lines(stack: list[str], node: str, pattern: str, during: tuple[float, float]
 @pytest.mark.timeout(900)
 def test_mission_through_real_drivers_every_leg_within_tolerance(run):
     code, report, log, _stack = run
+    log += '\nsimulator pace:\n' + '\n'.join(report.get('real_time', []))
     assert code == 0, log
     assert report['devices'] == 'emulated'
     assert report['real_drivers'] == ['motor_driver', 'gnss_driver', 'imu_driver', 'camera_driver']

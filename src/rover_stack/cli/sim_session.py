@@ -249,7 +249,8 @@ def _device_extra(out: Path, args, recorder) -> dict:
         log = []
     return {'devices': 'emulated', 'real_drivers': drivers_started(out / 'stack.log'),
             'device_faults': args.device_faults,
-            'device_events': [line for line in log if 'fault ' in line or 'first motion' in line]}
+            'device_events': [line for line in log if 'fault ' in line or 'first motion' in line],
+            'real_time': [line for line in log if 'real-time factor' in line]}
 
 
 def _outcomes_from_progress(path: Path, count: int) -> list[tuple[str, float]]:

@@ -51,6 +51,8 @@ from rover_stack.sim.sensors import (
 NODE_NAME = 'rover_simulator'
 ESTOP_HEARTBEAT = 1.0     # s, hardware_estop repeat period (sim time, and at least this often in wall time)
 DEVICE_MODES = ('topics', 'emulated')
+RTF_REPORT_PERIOD = 10.0  # s wall between checks of the real-time factor of an emulation
+RTF_WARN = 0.9            # an emulation slower than this fraction of real time says so
 SCAN_INTENSITY = 47.0     # intensity of a return in an emulated vendor scan (RPLIDAR quality 188 >> 2)
 PACE_WAIT = 0.002         # s wall, sleep per timer tick while the clock is held for a lagging consumer
 MAX_CATCH_UP = 0.25       # s sim: further behind the wall clock than this, the pacing re-anchors
@@ -195,6 +197,7 @@ class SimulatorNode(Node):
         self._last_estop_step = 0
         self._last_estop_wall = 0.0     # monotonic s of the last hardware_estop
         self._anchor: tuple[float, float, float] | None = None     # (wall s, sim s, factor)
+        self._rtf_mark = self._rtf_start = None                      # (wall s, sim s): emulation's pace
         self._commands_since_advance = 0
         self._last_advance_wall = time.monotonic()
         self._info_template = self._camera_info_template()
@@ -352,6 +355,22 @@ class SimulatorNode(Node):
             self.get_logger().warning(f'collision with {event.kind} {event.index} at t={event.stamp:.2f} s')
         for line in devices.take_events():
             self.get_logger().warning(line)
+        self._check_real_time()
+
+    def _check_real_time(self) -> None:
+        """Emulated devices run on the wall clock: a simulation slower than real time makes the world slower
+        than the stack's clock (wheel speeds and distances disagree), so say so."""
+        now = time.monotonic()
+        if self._rtf_mark is None:
+            self._rtf_mark = self._rtf_start = (now, self.sim.time)
+            return
+        wall, sim_time = self._rtf_mark
+        if now - wall >= RTF_REPORT_PERIOD:
+            factor = (self.sim.time - sim_time) / (now - wall)
+            self._rtf_mark = (now, self.sim.time)
+            if factor < RTF_WARN:
+                self.get_logger().warning(f'real time not kept: real-time factor {factor:.2f} over the last '
+                                          f'{now - wall:.0f} s (the machine is too busy for real time)')
 
     def _publish_vendor_scan(self, r: ScanReading) -> None:
         """``scan`` as sllidar_node publishes it: laser_link, ascending angles, intensities, inf for no
@@ -481,6 +500,13 @@ class SimulatorNode(Node):
             self.get_logger().info(f'pacing: the clock waited for the stack {stats.held_wall_s:.1f} s wall '
                                    f'({stats.held_ticks} ticks: {dict(stats.held_by)}) up to '
                                    f'{self.sim.time:.1f} s sim')
+        devices = getattr(self, 'devices', None)
+        if devices is not None:
+            if self._rtf_start is not None:
+                wall = max(time.monotonic() - self._rtf_start[0], 1e-9)
+                factor = (self.sim.time - self._rtf_start[1]) / wall
+                self.get_logger().info(f'real time: real-time factor {factor:.2f} over {wall:.0f} s')
+            devices.close()
         self.sim.close()
         return super().destroy_node()
 
