@@ -10,7 +10,7 @@ from rclpy.node import Node
 from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.teleop_mapping import AxisMapping, Speeds, joystick_command
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
 
 
@@ -37,7 +37,8 @@ class JoystickTeleop(Node):
 
     Publishes ``joystick/cmd_vel`` (geometry_msgs/TwistStamped, reliable; param ``topic``) at ``rate`` Hz:
     zero without the enable button, one zero and silence when the joystick disconnects, zero on exit.
-    Parameters: JoystickParams (axis mapping from config/base_station.yaml; speeds m/s, rad/s).
+    Parameters: JoystickParams (axis mapping from config/base_station.yaml; speeds m/s, rad/s); all but
+    topic, rate and device_index may be changed at run time (``ros2 param set``).
     """
 
     def __init__(self, **kwargs):
@@ -46,15 +47,21 @@ class JoystickTeleop(Node):
         os.environ.setdefault('PYGAME_HIDE_SUPPORT_PROMPT', '1')
         import pygame  # imported here: only this node needs it
         self._pygame = pygame
-        p = self.params = declare_params(self, JoystickParams)
-        self.mapping = AxisMapping(p.linear_axis, p.angular_axis, p.invert_linear, p.invert_angular,
-                                   p.enable_button, p.turbo_button, p.deadzone)
-        self.speeds = Speeds(p.linear, p.angular, p.turbo_linear, p.turbo_angular)
+        self.params = declare_params(self, JoystickParams)
+        self._retune(self.params)
+        watch_params(self, JoystickParams, self._retune)
+        p = self.params
         pygame.init()
         pygame.joystick.init()
         self._stick = None
         self._pub = self.create_publisher(TwistStamped, p.topic, command_qos())
         self.create_timer(1.0 / p.rate, self._step)
+
+    def _retune(self, new: JoystickParams) -> None:
+        """The axis mapping and speeds from the parameters (at start, and on ``ros2 param set``)."""
+        self.mapping = AxisMapping(new.linear_axis, new.angular_axis, new.invert_linear, new.invert_angular,
+                                   new.enable_button, new.turbo_button, new.deadzone)
+        self.speeds = Speeds(new.linear, new.angular, new.turbo_linear, new.turbo_angular)
 
     def _connect(self) -> None:
         pygame = self._pygame

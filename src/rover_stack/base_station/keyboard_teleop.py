@@ -18,7 +18,7 @@ from rclpy.signals import SignalHandlerOptions
 
 from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.teleop_mapping import Deadman, Speeds, key_command
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
 
 HELP = ('keyboard_teleop: w/s forward/back, a/d turn, q/e/z/c arcs, arrows too; capitals = turbo; '
@@ -41,7 +41,8 @@ class KeyboardTeleop(Node):
 
     Publishes ``joystick/cmd_vel`` (geometry_msgs/TwistStamped, reliable; param ``topic``) at ``rate`` Hz;
     zero when no key came for ``deadman`` s, and a zero twist on exit.
-    Parameters: KeyboardParams (speeds in m/s and rad/s).
+    Parameters: KeyboardParams (speeds in m/s and rad/s); the speeds and ``deadman`` may be changed at
+    run time (``ros2 param set``).
     """
 
     def __init__(self, **kwargs):
@@ -49,7 +50,13 @@ class KeyboardTeleop(Node):
         p = self.params = declare_params(self, KeyboardParams)
         self.speeds = Speeds(p.linear, p.angular, p.turbo_linear, p.turbo_angular)
         self.deadman = Deadman(p.deadman)
+        watch_params(self, KeyboardParams, self._retune)
         self._pub = self.create_publisher(TwistStamped, p.topic, command_qos())
+
+    def _retune(self, new: KeyboardParams) -> None:
+        """``ros2 param set`` of the speeds or the deadman time: used from the next key on."""
+        self.speeds = Speeds(new.linear, new.angular, new.turbo_linear, new.turbo_angular)
+        self.deadman.hold = new.deadman
 
     def publish(self, command: tuple[float, float]) -> None:
         self._pub.publish(base_link_twist(self.get_clock().now().to_msg(), *command))

@@ -12,11 +12,17 @@ for numbers, the allowed range; ``read_only=True`` for values that must not chan
 
 Values out of range or not among ``choices`` are refused by ``validate`` (used at start-up and on
 every run-time change), so a bad YAML file fails loudly instead of driving the rover.
+
+Fields without ``read_only`` are the ones a team tunes in the field. ``watch_params`` makes them take
+effect at run time (``ros2 param set``): the change is validated by the same ranges, handed to the node's
+``apply`` (which rebuilds what depends on it, and may refuse it), and only then becomes ``node.params``.
+rclpy refuses read-only ones itself ("Trying to set a read-only parameter").
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 _META = 'rover_param'
@@ -122,3 +128,56 @@ def check_changes(cls, parameters, prefix: str = '') -> str | None:
         if error:
             return error
     return None
+
+
+def writable(cls) -> list[str]:
+    """Names of the fields of ``cls`` that may change at run time (no ``read_only``)."""
+    return [f.name for f in dataclasses.fields(cls) if _META in f.metadata and not spec(f)['read_only']]
+
+
+def changed_params(current, parameters, prefix: str = ''):
+    """``current`` (a params dataclass) with the values of ``parameters`` (rclpy Parameters) that name
+    its fields; a float field given an integer takes it as a float. Other names are ignored."""
+    fields = {prefix + f.name: f for f in dataclasses.fields(current)}
+    changes = {}
+    for parameter in parameters:
+        field = fields.get(parameter.name)
+        if field is None:
+            continue
+        value = parameter.value
+        if isinstance(getattr(current, field.name), float) and isinstance(value, int) \
+                and not isinstance(value, bool):
+            value = float(value)
+        changes[field.name] = value
+    return dataclasses.replace(current, **changes)
+
+
+def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = '') -> None:
+    """Apply run-time changes of ``node.params`` (a ``cls`` instance from ``declare_params``).
+
+    On ``ros2 param set``: the same range checks as at start-up, then ``apply(new_params)``, which puts
+    the values to use (e.g. rebuilds a core's limits) and returns None, or refuses with a message and
+    changes nothing (e.g. a cross-field rule of the core). Accepted changes are logged.
+    """
+    from rcl_interfaces.msg import SetParametersResult
+
+    def on_set(parameters) -> SetParametersResult:
+        ours = [p for p in parameters if p.name.startswith(prefix) and
+                p.name[len(prefix):] in {f.name for f in dataclasses.fields(cls)}]
+        if not ours:
+            return SetParametersResult(successful=True)
+        error = check_changes(cls, ours, prefix)
+        if error is None:
+            new = changed_params(node.params, ours, prefix)
+            try:
+                error = apply(new)
+            except ValueError as exc:
+                error = str(exc)
+        if error is not None:
+            node.get_logger().warning(f'parameter change refused: {error}')
+            return SetParametersResult(successful=False, reason=error)
+        node.params = new
+        node.get_logger().info('parameters changed: ' + ', '.join(f'{p.name}={p.value}' for p in ours))
+        return SetParametersResult(successful=True)
+
+    node.add_on_set_parameters_callback(on_set)

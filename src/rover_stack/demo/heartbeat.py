@@ -8,7 +8,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import String, UInt32
 
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
 
 
@@ -22,12 +22,13 @@ class HeartbeatTalker(Node):
     """Publishes 'heartbeat N' with a counter N starting at 1.
 
     Publishes: heartbeat (std_msgs/String, reliable depth 10) at ``rate`` Hz.
-    Parameters: rate (Hz), log_every (messages).
+    Parameters: rate (Hz, read-only), log_every (messages; may be changed at run time).
     """
 
     def __init__(self, **kwargs):
         super().__init__('heartbeat_talker', **kwargs)
         self.params = declare_params(self, TalkerParams)
+        watch_params(self, TalkerParams, lambda _new: None)    # log_every is read where it is used
         self._count = 0
         self._pub = self.create_publisher(String, 'heartbeat', command_qos())
         self.create_timer(1.0 / self.params.rate, self._step)
@@ -50,12 +51,13 @@ class HeartbeatListener(Node):
 
     Subscribes: heartbeat (std_msgs/String).
     Publishes: heartbeat_count (std_msgs/UInt32, reliable depth 10): heartbeats heard by this process.
-    Parameters: log_every (messages).
+    Parameters: log_every (messages; may be changed at run time).
     """
 
     def __init__(self, **kwargs):
         super().__init__('heartbeat_listener', **kwargs)
         self.params = declare_params(self, ListenerParams)
+        watch_params(self, ListenerParams, lambda _new: None)  # log_every is read where it is used
         self._count = 0
         self._pub = self.create_publisher(UInt32, 'heartbeat_count', command_qos())
         self.create_subscription(String, 'heartbeat', self._on_heartbeat, command_qos())

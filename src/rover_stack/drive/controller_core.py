@@ -128,6 +128,13 @@ class DriveControllerCore:
         self._factor = 1.0
         self._waiting = False
 
+    def reconfigure(self, config: ControllerConfig) -> None:
+        """New tuning at run time (limits changed with ``ros2 param set``): the output, the latch and the
+        last command are kept; the next step ramps from the current output within the new limits."""
+        self.config = config
+        self._limiter.linear, self._limiter.angular = config.linear, config.angular
+        self._silent_timeouts = dict(config.silent_estop_timeouts)
+
     # ---- inputs ---------------------------------------------------------------------------------
     def command(self, v: float, w: float, now: float, stamp: float | None = None,
                 frame_id: str = '') -> str | None:

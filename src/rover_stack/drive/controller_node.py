@@ -16,7 +16,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.description.geometry import GeometryError, load_geometry
@@ -61,18 +61,19 @@ class DriveParams:
                                     'max_stamp_age > 0)', unit='s', low=0.0, high=10.0, read_only=True)
     hardware_estop_timeout: float = param(3.0, 'hardware_estop silent (or never heard) for this long counts '
                                           'as pressed', unit='s', low=0.1, high=60.0, read_only=True)
-    linear_max_velocity: float = param(1.0, 'Top forward/backward speed', unit='m/s', low=0.01, high=10.0,
-                                       read_only=True)
+    # the speed and acceleration limits are tuned in the field: writable (ros2 param set)
+    linear_max_velocity: float = param(1.0, 'Top forward/backward speed (at most reject_linear_above)',
+                                       unit='m/s', low=0.01, high=10.0)
     linear_max_acceleration: float = param(1.0, 'Linear acceleration limit', unit='m/s^2', low=0.01,
-                                           high=100.0, read_only=True)
+                                           high=100.0)
     linear_max_deceleration: float = param(2.0, 'Linear deceleration limit (also for timeouts)',
-                                           unit='m/s^2', low=0.01, high=100.0, read_only=True)
-    angular_max_velocity: float = param(1.5, 'Top yaw rate', unit='rad/s', low=0.01, high=20.0,
-                                        read_only=True)
+                                           unit='m/s^2', low=0.01, high=100.0)
+    angular_max_velocity: float = param(1.5, 'Top yaw rate (at most reject_angular_above)', unit='rad/s',
+                                        low=0.01, high=20.0)
     angular_max_acceleration: float = param(3.0, 'Yaw acceleration limit', unit='rad/s^2', low=0.01,
-                                            high=200.0, read_only=True)
+                                            high=200.0)
     angular_max_deceleration: float = param(4.0, 'Yaw deceleration limit', unit='rad/s^2', low=0.01,
-                                            high=200.0, read_only=True)
+                                            high=200.0)
     reject_linear_above: float = param(2.0, 'Commands with |v| above this are rejected (not clamped)',
                                        unit='m/s', low=0.01, high=20.0, read_only=True)
     reject_angular_above: float = param(3.0, 'Commands with |w| above this are rejected (not clamped)',
@@ -173,7 +174,9 @@ class DriveController(Node):
       * ``reset_estop`` (std_srvs/Trigger): clears the latch; refused (success false, message says
         why) while any e-stop source is still true. The node STARTS LATCHED: nothing moves the rover
         after a (re)start before this call (docs/safety.md).
-    Parameters: see ``DriveParams`` (limits in m/s, m/s^2, rad/s, rad/s^2; times in s; read-only).
+    Parameters: see ``DriveParams`` (limits in m/s, m/s^2, rad/s, rad/s^2; times in s). The six speed and
+    acceleration limits may be changed at run time (``ros2 param set``), within their ranges and below the
+    reject thresholds; the others are read-only.
     Callbacks only store; one timer at ``rate`` Hz steps the core and publishes. Zero wheel speeds
     are published on e-stop, on command timeout (after a ramp) and on shutdown.
     """
@@ -189,6 +192,7 @@ class DriveController(Node):
         except GeometryError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.core = DriveControllerCore(self.geometry, controller_config(p))
+        watch_params(self, DriveParams, lambda new: self.core.reconfigure(controller_config(new)))
         self.odometry = WheelOdometry(self.core.kinematics)
         self._feedback: deque[tuple[JointFeedback, float, float]] = deque(maxlen=100)
         self._last_velocity_stamp: float | None = None

@@ -15,7 +15,7 @@ from sensor_msgs.msg import Imu, NavSatFix, NavSatStatus
 from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
 from rover_interfaces.srv import FromLL, ToLL
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.share_files import MISSIONS_DIR, UnknownNameError, find_named_file
 from rover_stack.common.stamps import stamp_seconds
@@ -99,33 +99,28 @@ class LocalizationParams:
                                 high=600.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1, high=60.0,
                                       read_only=True)
-    # filter tuning (EkfConfig)
-    q_position: float = param(0.005, 'Process noise: position', unit='m^2/s', low=0.0, high=100.0,
-                              read_only=True)
-    q_yaw: float = param(1.0e-6, 'Process noise: yaw', unit='rad^2/s', low=0.0, high=10.0, read_only=True)
-    q_speed: float = param(0.5, 'Process noise: speed', unit='(m/s)^2/s', low=0.0, high=100.0, read_only=True)
-    q_yaw_rate: float = param(0.5, 'Process noise: yaw rate', unit='(rad/s)^2/s', low=0.0, high=100.0,
-                              read_only=True)
-    q_gyro_bias: float = param(1.0e-9, 'Process noise: gyro bias', unit='(rad/s)^2/s', low=0.0, high=1.0,
-                               read_only=True)
+    # filter tuning (EkfConfig); the noise figures are tuned in the field: writable (ros2 param set)
+    q_position: float = param(0.005, 'Process noise: position', unit='m^2/s', low=0.0, high=100.0)
+    q_yaw: float = param(1.0e-6, 'Process noise: yaw', unit='rad^2/s', low=0.0, high=10.0)
+    q_speed: float = param(0.5, 'Process noise: speed', unit='(m/s)^2/s', low=0.0, high=100.0)
+    q_yaw_rate: float = param(0.5, 'Process noise: yaw rate', unit='(rad/s)^2/s', low=0.0, high=100.0)
+    q_gyro_bias: float = param(1.0e-9, 'Process noise: gyro bias', unit='(rad/s)^2/s', low=0.0, high=1.0)
     odom_speed_variance: float = param(0.0025, 'Odometry speed variance if the message has none',
-                                       unit='(m/s)^2', low=1e-8, high=100.0, read_only=True)
+                                       unit='(m/s)^2', low=1e-8, high=100.0)
     odom_yaw_rate_variance: float = param(0.02, 'Odometry yaw-rate variance (straight driving) if the '
                                           'message has none or use_odom_covariance is false',
-                                          unit='(rad/s)^2', low=1e-8, high=100.0, read_only=True)
+                                          unit='(rad/s)^2', low=1e-8, high=100.0)
     odom_yaw_rate_slip: float = param(0.5, 'Relative 1-sigma error of the odometry yaw rate (skid-steer '
-                                      'slip in turns): adds (slip * w)^2 to its variance', low=0.0, high=5.0,
-                                      read_only=True)
+                                      'slip in turns): adds (slip * w)^2 to its variance', low=0.0, high=5.0)
     gyro_variance: float = param(1.0e-4, 'Gyro z variance if the message has none', unit='(rad/s)^2',
-                                 low=1e-10, high=10.0, read_only=True)
+                                 low=1e-10, high=10.0)
     imu_yaw_variance: float = param(0.05, 'IMU yaw variance if the message has none', unit='rad^2',
-                                    low=1e-8, high=10.0, read_only=True)
+                                    low=1e-8, high=10.0)
     gnss_variance: float = param(6.25, 'Fix variance per axis for COVARIANCE_TYPE_UNKNOWN', unit='m^2',
-                                 low=1e-6, high=1.0e4, read_only=True)
-    landmark_range_variance: float = param(0.04, 'Marker range variance', unit='m^2', low=1e-8, high=100.0,
-                                           read_only=True)
+                                 low=1e-6, high=1.0e4)
+    landmark_range_variance: float = param(0.04, 'Marker range variance', unit='m^2', low=1e-8, high=100.0)
     landmark_bearing_variance: float = param(0.0025, 'Marker bearing variance', unit='rad^2', low=1e-8,
-                                             high=10.0, read_only=True)
+                                             high=10.0)
     gate_odom: float = param(13.8, 'Chi-square gate, odometry (2 dof; <= 0 off)', low=0.0, high=1e6,
                              read_only=True)
     gate_imu: float = param(10.8, 'Chi-square gate, gyro (1 dof)', low=0.0, high=1e6, read_only=True)
@@ -172,7 +167,8 @@ class EkfLocalization(Node):
     Services:
       * ``from_ll`` (rover_interfaces/FromLL): lat/lon/alt -> map point.
       * ``to_ll`` (rover_interfaces/ToLL): map point -> lat/lon/alt.
-    Parameters: see ``LocalizationParams`` (units in each description); all read-only.
+    Parameters: see ``LocalizationParams`` (units in each description); the process and measurement noise
+    figures may be changed at run time (``ros2 param set``), the others are read-only.
     Callbacks only queue stamped measurements; a timer at ``rate`` Hz applies those older than
     ``queue_delay`` in stamp order and publishes; a GNSS fix or marker sighting later than that, by up to
     ``history_length``, rewinds the filter and is replayed in order (``LaggedFilter``).
@@ -192,6 +188,9 @@ class EkfLocalization(Node):
         # None when the IMU is mounted aligned with base_link (the common case: no rotation per message)
         self._imu_mount = Transform.from_xyz_rpy((0.0, 0.0, 0.0), mount_rpy) if any(mount_rpy) else None
         self.localizer = Localizer(ekf_config(p, lever_arm))
+        # ros2 param set of the noise figures: the filter uses them from its next step on
+        watch_params(self, LocalizationParams, lambda new: setattr(self.localizer, 'config',
+                                                                     ekf_config(new, lever_arm)))
         self.datum = DatumKeeper()
         self.markers: dict[int, tuple[float, float]] = {}
         self._configure_datum_and_markers(p)

@@ -11,7 +11,7 @@ from sensor_msgs.msg import Image
 
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.aruco import MarkerConfig, MarkerDetector, annotate
 from rover_stack.perception.gates import find_gates, parse_pairs
@@ -28,10 +28,11 @@ class MarkerParams:
     dictionary: str = param('DICT_4X4_50', 'ArUco dictionary (cv2.aruco name)', read_only=True)
     marker_size: float = param(0.2, 'Side of the black marker square', unit='m', low=0.01, high=2.0,
                                read_only=True)
+    # the detection thresholds are tuned in the field: writable (ros2 param set), used from the next frame
     min_side_px: float = param(12.0, 'Markers with a shorter side in the image are rejected', unit='px',
-                               low=4.0, high=500.0, read_only=True)
+                               low=4.0, high=500.0)
     max_reprojection_error: float = param(2.0, 'Markers with a larger RMS corner reprojection error are '
-                                          'rejected', unit='px', low=0.05, high=50.0, read_only=True)
+                                          'rejected', unit='px', low=0.05, high=50.0)
     confirm_hits: int = param(3, 'N: frames (of the last M) a marker must be seen in to be confirmed',
                               low=1, high=100, read_only=True)
     confirm_window: int = param(5, 'M: frames in the confirmation window', low=1, high=100, read_only=True)
@@ -69,6 +70,10 @@ def gate_pairs_from(p: MarkerParams) -> list[tuple[int, int]]:
     return pairs
 
 
+def marker_config(p: MarkerParams) -> MarkerConfig:
+    return MarkerConfig(p.dictionary, p.marker_size, p.min_side_px, p.max_reprojection_error)
+
+
 class ArucoDetectorNode(ImageProcessingNode):
     """Detects ArUco markers, confirms them over frames and forms gates of configured pairs.
 
@@ -85,9 +90,10 @@ class ArucoDetectorNode(ImageProcessingNode):
         ``base_frame`` at the midpoint, +x along the normal with the left marker on +y; width (m).
       * ``markers/annotated`` (sensor_msgs/Image rgb8) only when ``publish_annotated`` is true.
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): frames received/processed/dropped, rejections.
-    Parameters (read-only): see ``MarkerParams`` (dictionary, marker_size m, min_side_px px,
-    max_reprojection_error px, confirm_hits N, confirm_window M, gate_pairs, mission, gate widths m,
-    base_frame, publish_annotated, diagnostics_period s).
+    Parameters: see ``MarkerParams`` (dictionary, marker_size m, min_side_px px, max_reprojection_error px,
+    confirm_hits N, confirm_window M, gate_pairs, mission, gate widths m, base_frame, publish_annotated,
+    diagnostics_period s); min_side_px and max_reprojection_error may be changed at run time, the others
+    are read-only.
     """
 
     def __init__(self, **node_kwargs):
@@ -95,8 +101,7 @@ class ArucoDetectorNode(ImageProcessingNode):
         self.params = p = declare_params(self, MarkerParams)
         self.base_frame = p.base_frame
         try:
-            self.detector = MarkerDetector(MarkerConfig(p.dictionary, p.marker_size, p.min_side_px,
-                                                        p.max_reprojection_error))
+            self.detector = MarkerDetector(marker_config(p))
             self.tracker = ConfirmationTracker(p.confirm_hits, p.confirm_window)
             self.pairs = gate_pairs_from(p)
         except (ValueError, LookupError) as error:
@@ -104,6 +109,7 @@ class ArucoDetectorNode(ImageProcessingNode):
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.rejected: dict[str, int] = {}
         self._lock = threading.Lock()   # tracker and counters: worker writes, diagnostics read
+        watch_params(self, MarkerParams, self._retune)
         self.published = 0
         self._markers_pub = self.create_publisher(MarkerDetectionArray, 'markers', command_qos())
         self._gates_pub = self.create_publisher(GateDetection, 'gates', command_qos())
@@ -112,6 +118,12 @@ class ArucoDetectorNode(ImageProcessingNode):
         self.get_logger().info(f'{p.dictionary}, {p.marker_size:g} m markers, confirm {p.confirm_hits} of '
                                f'{p.confirm_window}, gates {self.pairs or "none"}')
         self.start_worker()
+
+    def _retune(self, new: MarkerParams) -> None:
+        """``ros2 param set`` of the thresholds: a new detector, swapped in between two frames."""
+        detector = MarkerDetector(marker_config(new))
+        with self._lock:
+            self.detector = detector
 
     def process(self, frame: Frame, image: np.ndarray) -> None:
         with self._lock:
