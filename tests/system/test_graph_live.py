@@ -8,12 +8,7 @@ lidar driver cannot run here: the bridge's ports come from its bridge file (test
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -22,6 +17,7 @@ import rclpy
 
 from rover_stack.bringup.graph_check import KINDS, ResolvedPorts, load_ports, profile_ports
 from rover_stack.bringup.node_set import argument_values, load_node_sets
+from rover_stack.testing.runner_process import RunnerProcess
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -35,32 +31,6 @@ STANDARD_SERVICE_SUFFIXES = ('/describe_parameters', '/get_parameter_types', '/g
                              '/get_type_description')
 ACTION_SERVICES = {'send_goal': '{package}/action/{action}_SendGoal', 'cancel_goal': 'action_msgs/srv/CancelGoal',
                    'get_result': '{package}/action/{action}_GetResult'}
-
-
-class Runner:
-    """rover_runner in its own process group, output collected in a thread."""
-
-    def __init__(self, *args: str):
-        self.process = subprocess.Popen([sys.executable, '-m', 'rover_stack.bringup.runner', *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, text=True, process_group=0)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=lambda: self.lines.extend(
-            line.rstrip('\n') for line in self.process.stdout), daemon=True)
-        self._reader.start()
-
-    def tail(self) -> str:
-        return '\n'.join(self.lines[-60:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._reader.join(timeout=5)
 
 
 def expected_endpoints(node: ResolvedPorts) -> dict[str, tuple[set, set]]:
@@ -124,7 +94,7 @@ def check_live(ros_context, profile_name: str, args: dict[str, str], config: Pat
     profiles = load_node_sets(config or ROOT / 'config' / 'node_sets.yaml')
     nodes = profile_ports(profiles[profile_name], argument_values(profiles[profile_name], args), load_ports())
     argv = [profile_name, *(a for k, v in args.items() for a in ('--arg', f'{k}:={v}'))]
-    runner = Runner(*argv, *(['--config', str(config)] if config else []))
+    runner = RunnerProcess(*argv, *(['--config', str(config)] if config else []))
     probe = rclpy.create_node('graph_probe', context=ros_context)
     try:
         wanted = {n.node for n in nodes}
@@ -133,8 +103,8 @@ def check_live(ros_context, profile_name: str, args: dict[str, str], config: Pat
             running = {f'{ns.rstrip("/")}/{name}' for name, ns in probe.get_node_names_and_namespaces()}
             if wanted <= running:
                 break
-            assert runner.process.poll() is None, f'runner ended:\n{runner.tail()}'
-            assert time.monotonic() < deadline, f'not in the graph: {sorted(wanted - running)}\n{runner.tail()}'
+            assert runner.process.poll() is None, f'runner ended:\n{runner.tail(60)}'
+            assert time.monotonic() < deadline, f'not in the graph: {sorted(wanted - running)}\n{runner.tail(60)}'
             time.sleep(0.5)
         deadline = time.monotonic() + SETTLE_TIMEOUT
         while problems := differences(probe, nodes):

@@ -3,11 +3,6 @@ wait for the topics, drive forward through cmd_arbitration, and check the odomet
 The same scenario as tests/launch/test_sim_launch.py, which needs launch_testing (a ROS distro)."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
@@ -20,6 +15,7 @@ from sensor_msgs.msg import JointState
 
 from rover_stack.common.qos import command_qos, sensor_qos
 from rover_stack.drive.estop_reset import reset_estop
+from rover_stack.testing.runner_process import RunnerProcess
 from rover_stack.testing.waiting import spin_until
 
 SPEED = 0.5           # m/s commanded
@@ -27,38 +23,12 @@ DRIVE_TIME = 3.0      # s wall (the simulator runs at real time)
 START_TIMEOUT = 60.0  # s, import + MuJoCo model build under load
 
 
-class Runner:
-    """rover_runner PROFILE in its own process group, output collected in a thread."""
-
-    def __init__(self, *args: str):
-        self.process = subprocess.Popen([sys.executable, '-m', 'rover_stack.bringup.runner', *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, text=True, process_group=0)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=lambda: self.lines.extend(
-            line.rstrip('\n') for line in self.process.stdout), daemon=True)
-        self._reader.start()
-
-    def tail(self) -> str:
-        return '\n'.join(self.lines[-40:])
-
-    def interrupt(self, timeout: float) -> int:
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self._reader.join(timeout=5)
-
-
 @pytest.fixture
 def runner():
     # autonomy:=false leaves out localization, perception and the mission executive: this test drives
     # the simulator through arbitration and the controller, and on 2 cores the full 11-process stack
     # keeps the simulator below real time (measured in CI: 0.51 m instead of >= 0.6 m in 3 s).
-    process = Runner('sim', '--arg', 'robot_config:=skid4', '--arg', 'autonomy:=false')
+    process = RunnerProcess('sim', '--arg', 'robot_config:=skid4', '--arg', 'autonomy:=false')
     yield process
     process.kill()
 
