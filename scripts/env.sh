@@ -5,8 +5,9 @@
 # * Otherwise the project's venv (.venv, or .venv-<distro> for ROS_WHEELS other than jazzy) is
 #   activated and the variables that the PyPI ROS wheels would set by re-executing every Python
 #   interpreter are set here once, so no process re-executes itself.
-# * Then the ROS 2 tools overlay (install-tools/: launch, launch_testing, the ros2 CLI; no distro only)
-#   and the workspace overlay (install/) are sourced, if they have been built.
+# * Then the ROS 2 tools overlay (install-tools/: launch, launch_testing, the ros2 CLI; no distro only),
+#   Nav2's interfaces (install-nav/, built by make test; no distro only) and the workspace overlay
+#   (install/) are sourced, if they have been built.
 # * DDS is kept on this machine unless ROVER_DDS_SCOPE says otherwise (docs/dds.md).
 
 # colcon's and the venv's scripts read unset variables: relax `set -u` while sourcing, restore after.
@@ -64,7 +65,12 @@ _rover_tools="$_rover_root/install-tools$_rover_suffix"
 if [ -n "${ROVER_USING_WHEELS:-}" ] && [ -f "$_rover_tools/local_setup.sh" ]; then
   COLCON_CURRENT_PREFIX="$_rover_tools" . "$_rover_tools/local_setup.sh"
 fi
-unset _rover_tools
+# Nav2's interfaces (nav2_msgs, geographic_msgs, nav2_simple_commander) on top of the tools: make test only.
+_rover_nav="$_rover_root/install-nav$_rover_suffix"
+if [ -n "${ROVER_USING_WHEELS:-}" ] && [ -f "$_rover_nav/local_setup.sh" ]; then
+  COLCON_CURRENT_PREFIX="$_rover_nav" . "$_rover_nav/local_setup.sh"
+fi
+unset _rover_tools _rover_nav
 
 if [ -f "$ROVER_INSTALL/local_setup.sh" ]; then
   # colcon's scripts read COLCON_CURRENT_PREFIX; sh-compatible local_setup works in bash and sh.

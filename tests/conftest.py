@@ -5,6 +5,9 @@
 * Each pytest run claims its own DDS domain id (an flock'ed file per id under the temp dir), so two
   runs on one machine, or a stray process, never hear each other. Child processes inherit it.
 * ``ros_context`` gives node tests a private rclpy Context, shut down afterwards.
+* Tests marked ``nav2`` need Nav2's interfaces (nav2_msgs, geographic_msgs: install-nav/, which
+  ``make test`` builds). Without them they FAIL under ``make test`` (ROVER_REQUIRE_NAV2=1) and are skipped,
+  with the reason, in a plain pytest run.
 * Fast DDS shared-memory files of participants that are gone (killed processes) are removed from
   /dev/shm before and after the run (``rover_stack.testing.shm_segments``): tmpfs keeps them in RAM.
 """
@@ -31,6 +34,26 @@ def pytest_configure(config):
     # Nothing in the tests may reach beyond this machine: refuse to run with a wide DDS scope.
     if os.environ.get('ROVER_DDS_SCOPE', 'localhost') != 'localhost':
         raise pytest.UsageError('tests run only with ROVER_DDS_SCOPE=localhost (source scripts/env.sh)')
+
+
+def nav2_missing() -> str:
+    """Why Nav2's interfaces cannot be imported, or ''."""
+    try:
+        import geographic_msgs.msg  # noqa: F401
+        import nav2_msgs.action  # noqa: F401
+    except ImportError as error:
+        return (f'Nav2 interfaces missing ({error}): make test builds them into install-nav/ '
+                '(scripts/build_tools.sh ... nav); with a distro: apt install ros-jazzy-nav2-msgs')
+    return ''
+
+
+def pytest_runtest_setup(item):
+    if 'nav2' in item.keywords:
+        missing = nav2_missing()
+        if missing and os.environ.get('ROVER_REQUIRE_NAV2') == '1':
+            pytest.fail(missing, pytrace=False)
+        elif missing:
+            pytest.skip(missing)
 
 
 def pytest_sessionstart(session):
