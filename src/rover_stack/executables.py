@@ -13,6 +13,7 @@ EXECUTABLES = {
     'rover_sim': 'rover_stack.cli.sim:main',
     'rover': 'rover_stack.cli.rover:main',   # main CLI: rover sim (the main job)
     'mission_executive': 'rover_stack.autonomy.mission_node:main',   # autonomy: mission executive
+    'gps_waypoint_follower': 'rover_stack.autonomy.gps_waypoints_node:main',   # Nav2 GPS waypoints
     'drive_controller': 'rover_stack.drive.controller_node:main',   # drive
     'cmd_arbitration': 'rover_stack.drive.arbitration_node:main',   # drive
     'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver

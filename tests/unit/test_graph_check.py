@@ -47,8 +47,8 @@ def test_every_profile_meets_every_need_for_every_choice(profiles, ports, name):
 def test_the_choices_are_all_combinations(profiles):
     combos = choice_combinations(profiles['rover'])
     assert {'lidar': 'none', 'robot_config': 'corner6', 'use_sim_time': 'true', 'autonomy': 'false',
-            'datum_source': 'file', 'web': 'true', 'foxglove': 'false'} in combos
-    assert len(combos) == 2 * 3 * 2 * 2 * 2 * 2 * 2
+            'datum_source': 'file', 'web': 'true', 'foxglove': 'false', 'nav2': 'true'} in combos
+    assert len(combos) == 2 * 3 * 2 * 2 * 2 * 2 * 2 * 2
     assert all(c['lidar'] == 'none' for c in choice_combinations(profiles['rover'], {'lidar': 'none'}))
 
 
@@ -103,6 +103,24 @@ def test_a_broken_node_set_is_caught(ports):
         '/navigator needs transform map->odom: no chain of transforms offered by the profile joins the two frames'}
 
 
+@pytest.mark.parametrize('name', ['rover', 'gazebo'])
+def test_nav2_servers_meet_the_navigators_nav2_needs(profiles, ports, name):
+    """nav2:=true: the navigator (backend nav2) needs navigate_to_pose, which only Nav2's bt_navigator
+    offers; bt_navigator needs the planner, controller and behaviour servers."""
+    import dataclasses
+
+    from rover_stack.bringup.node_set import resolve
+
+    names = {s.name for s in resolve(profiles[name], {'nav2': 'true'}, Path('/share'))}
+    assert {'bt_navigator', 'controller_server', 'lifecycle_manager_navigation', 'gps_waypoint_follower'} <= names
+    assert check_profile(profiles, name, {'nav2': 'true'}, ports)[0] == []
+    for gone, unmet in (('bt_navigator', '/navigator needs action /navigate_to_pose'),
+                        ('behavior_server', '/bt_navigator needs action /spin')):
+        broken = dataclasses.replace(profiles[name], nodes=tuple(
+            n for n in profiles[name].nodes if n.executable != gone))
+        assert any(str(u).startswith(unmet) for u in check_profile({name: broken}, name, {'nav2': 'true'}, ports)[0])
+
+
 def test_rover_runner_check_prints_the_unmet_needs(tmp_path, capsys):
     broken = tmp_path / 'node_sets.yaml'
     broken.write_text(textwrap.dedent(BROKEN_ROVER))
@@ -112,7 +130,7 @@ def test_rover_runner_check_prints_the_unmet_needs(tmp_path, capsys):
     assert '/navigator needs topic /obstacles/grid' in out
     assert runner.main(['--check', 'rover']) == 0
     out = capsys.readouterr().out
-    assert 'rover: every need is met of 192 combination(s)' in out
+    assert 'rover: every need is met of 384 combination(s)' in out
     assert 'note: /scan is not offered: no lidar' in out
 
 

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE_SETS = ROOT / 'config' / 'node_sets.yaml'
 SHARE = Path('/opt/ros/share/rover_stack')
 NOT_LAUNCHED = {'test_pair'}      # profiles for tests only, without a launch file
+NAV2_PACKAGES = {'nav2_controller', 'nav2_planner', 'nav2_behaviors', 'nav2_bt_navigator', 'nav2_velocity_smoother',
+                 'nav2_lifecycle_manager'}
 
 
 # --- (a) launch files ------------------------------------------------------------------------
@@ -251,6 +253,7 @@ profiles:
       - {executable: heartbeat_listener, name: listener_b, when: mode == b, required: true}
       - {executable: heartbeat_listener, name: listener_not_b, when: mode != b}
       - {executable: heartbeat_listener, name: listener_on, when: enabled}
+      - {executable: heartbeat_listener, name: listener_b_on, when: mode == b and enabled}
       - {executable: static_tf_publisher, name: tf_a, container: core, respawn: true, required: true}
       - {executable: cmd_arbitration, name: arb, namespace: drive, container: core, respawn: true, required: true,
          when: enabled, parameters: [{rate: $(arg rate)}]}
@@ -260,9 +263,13 @@ CASES = [(NODE_SETS, name, {}) for name in load_node_sets(NODE_SETS)] + [
     (NODE_SETS, 'test_pair', {'namespace': 'rover1', 'rate': '2'}),
     (NODE_SETS, 'rover', {'lidar': 'none', 'robot_config': 'corner6', 'namespace': 'rover2'}),
     (NODE_SETS, 'gazebo', {'robot_config': 'corner6', 'autonomy': 'false', 'web': 'false'}),
+    (NODE_SETS, 'rover', {'nav2': 'true', 'namespace': 'rover3'}),
+    (NODE_SETS, 'gazebo', {'nav2': 'true'}),
+    (NODE_SETS, 'gazebo', {'nav2': 'true', 'autonomy': 'false'}),
     ('demo', 'demo', {}),
     ('demo', 'demo', {'namespace': 'r2', 'mode': 'b', 'enabled': '0', 'rate': '3'}),
     ('demo', 'demo', {'namespace': '/r3/arm', 'enabled': 'False'}),
+    ('demo', 'demo', {'mode': 'b', 'enabled': 'True'}),
 ]
 
 
@@ -287,8 +294,11 @@ def test_launch_description_runs_what_the_runner_runs(launch_api, tmp_path, conf
     by_runner = [started_by_runner(p) for p in processes(resolve(prof, overrides, share_dir=SHARE))]
     assert by_launch == by_runner
     assert all(n.kwargs['output'] == 'screen' for n in started)
-    # every node is rover_stack's but the vendor's lidar driver, a normal launch_ros Node of its package
-    assert {n.kwargs['package'] for n in started} <= {'rover_stack', 'sllidar_ros2'}
+    # every node is rover_stack's but the vendor's lidar driver and Nav2's servers (nav2:=true), normal
+    # launch_ros Nodes of their packages
+    packages = {n.kwargs['package'] for n in started if launched(n, launch_config) is not None}
+    assert packages - {'rover_stack', 'sllidar_ros2'} == (NAV2_PACKAGES if overrides.get('nav2') == 'true'
+                                                          and overrides.get('autonomy') != 'false' else set())
 
 
 def test_demo_case_exercises_every_feature(launch_api, tmp_path):
@@ -303,6 +313,7 @@ def test_demo_case_exercises_every_feature(launch_api, tmp_path):
     assert isinstance(nodes[1].kwargs['on_exit'], Shutdown)
     assert isinstance(nodes[1].kwargs['condition'].predicate, PythonExpression)
     assert isinstance(nodes[3].kwargs['condition'].predicate, LaunchConfiguration)
+    assert isinstance(nodes[4].kwargs['condition'].predicate, PythonExpression)   # 'and' of two conditions
     containers = [e for e in launch_builder.generate_launch_description_for('demo', config=config).entities
                   if isinstance(e, OpaqueFunction)]
     assert len(containers) == 1

@@ -58,6 +58,9 @@ profiles:
       - executable: heartbeat_listener
         name: listener_on
         when: enabled
+      - executable: heartbeat_listener
+        name: listener_b_on
+        when: mode == b and enabled
 """
 
 
@@ -86,9 +89,10 @@ def test_project_node_sets_load_and_name_known_executables():
     assert {'sim', 'rover', 'gazebo', 'base_station', 'test_pair'} <= set(profiles)
     for profile in profiles.values():
         for entry in profile.nodes:
-            # another package's node (the rover's vendor lidar driver) is started by package + executable
-            assert entry.executable in EXECUTABLES or (entry.package, entry.executable) == ('sllidar_ros2',
-                                                                                          'sllidar_node')
+            # another package's node (the rover's vendor lidar driver, Nav2's servers) is started by package +
+            # executable
+            vendor = (entry.package, entry.executable) == ('sllidar_ros2', 'sllidar_node')
+            assert entry.executable in EXECUTABLES or vendor or entry.package.startswith('nav2_')
 
 
 def test_project_node_sets_resolve_with_defaults_and_their_files_exist():
@@ -144,6 +148,8 @@ ERRORS = [
     ('when on undeclared arg', node_variant('executable: heartbeat_talker\nname: n\nwhen: mode == b'),
      "field 'when': refers to undeclared argument 'mode'"),
     ('malformed when', node_variant('executable: heartbeat_talker\nname: n\nwhen: rate > 3'),
+     "field 'when': must be 'ARG', 'ARG == VALUE' or 'ARG != VALUE'"),
+    ('malformed when after and', node_variant('executable: heartbeat_talker\nname: n\nwhen: rate and x > 3'),
      "field 'when': must be 'ARG', 'ARG == VALUE' or 'ARG != VALUE'"),
     ('foreign package in a container',
      node_variant('executable: talker\nname: n\npackage: demo_nodes_cpp\ncontainer: c'),
@@ -214,6 +220,17 @@ def test_resolve_with_overrides_and_conditions():
     assert specs[1].namespace == '/rover1'
     assert specs[0].parameters['rate'] == 2
     assert specs[0].remappings == (('heartbeat', 'b/heartbeat'),)
+
+
+@pytest.mark.parametrize(('overrides', 'started'), [
+    ({'mode': 'b'}, ['talker', 'listener_b', 'listener_on', 'listener_b_on']),
+    ({'mode': 'b', 'enabled': '0'}, ['talker', 'listener_b']),
+    ({'mode': 'a'}, ['talker', 'listener_on']),
+])
+def test_conditions_joined_by_and_hold_when_all_hold(overrides, started):
+    profile = load()['demo']
+    assert [s.name for s in resolve(profile, overrides, share_dir=SHARE)] == started
+    assert profile.nodes[-1].when.args == ('mode', 'enabled')
 
 
 @pytest.mark.parametrize(('overrides', 'message'), [

@@ -21,6 +21,7 @@ from typing import Any
 
 from rover_stack.bringup.node_set import (
     CONTAINER_EXECUTABLE,
+    TRUE_TEXT,
     ArgRef,
     Condition,
     NodeEntry,
@@ -80,9 +81,17 @@ def condition(when: Condition):
     from launch.conditions import IfCondition
     from launch.substitutions import LaunchConfiguration, PythonExpression
 
-    if when.op is None:
+    if when.op is None and not when.also:
         return IfCondition(LaunchConfiguration(when.arg))
-    return IfCondition(PythonExpression(["'", LaunchConfiguration(when.arg), f"' {when.op} '{when.value}'"]))
+    expression: list[Any] = []
+    for part in (when, *when.also):
+        if expression:
+            expression.append(' and ')
+        if part.op is None:     # truthiness as IfCondition reads it (the argument's choices keep it valid)
+            expression += ["'", LaunchConfiguration(part.arg), f"'.lower() in {TRUE_TEXT!r}"]
+        else:
+            expression += ["'", LaunchConfiguration(part.arg), f"' {part.op} '{part.value}'"]
+    return IfCondition(PythonExpression(expression))
 
 
 def namespace_template(profile: Profile, entry: NodeEntry) -> Template:

@@ -71,16 +71,25 @@ class ArgDecl:
 
 @dataclass(frozen=True)
 class Condition:
-    """``when: ARG`` (true/1 or false/0) or ``when: ARG == VALUE`` / ``ARG != VALUE``."""
+    """``when: ARG`` (true/1 or false/0) or ``when: ARG == VALUE`` / ``ARG != VALUE``; several joined by
+    `` and `` hold when all hold (``also``: the ones after the first)."""
     arg: str
     op: str | None = None        # None (truthiness), '==' or '!='
     value: str | None = None
+    also: tuple[Condition, ...] = ()
 
     def holds(self, args: Mapping[str, str]) -> bool:
         text = args[self.arg]
         if self.op is None:
-            return truth(text, f'condition on argument {self.arg!r}')
-        return (text == self.value) == (self.op == '==')
+            mine = truth(text, f'condition on argument {self.arg!r}')
+        else:
+            mine = (text == self.value) == (self.op == '==')
+        return mine and all(other.holds(args) for other in self.also)
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The arguments the condition reads."""
+        return (self.arg, *(other.arg for other in self.also))
 
 
 @dataclass(frozen=True)
@@ -567,15 +576,21 @@ def _flatten(mapping: dict, prefix: str, template, fail) -> dict[str, Any]:
 
 
 def _parse_when(raw: Any, args: dict[str, ArgDecl], fail) -> Condition:
-    match = _WHEN_RE.match(raw) if isinstance(raw, str) else None
-    if match is None:
-        raise fail(f"must be 'ARG', 'ARG == VALUE' or 'ARG != VALUE', got {raw!r}", 'when')
-    arg, op, value = match.groups()
-    if arg not in args:
-        raise fail(f'refers to undeclared argument {arg!r} (declared: {sorted(args)})', 'when')
-    if "'" in (value or '') or '\\' in (value or ''):
-        raise fail('the compared value may not contain quotes or backslashes', 'when')
-    return Condition(arg, op, value)
+    parts = re.split(r'\s+and\s+', raw.strip()) if isinstance(raw, str) else [raw]
+    conditions = []
+    for part in parts:
+        match = _WHEN_RE.match(part) if isinstance(part, str) else None
+        if match is None:
+            raise fail(f"must be 'ARG', 'ARG == VALUE' or 'ARG != VALUE' (several joined by 'and'), "
+                       f'got {raw!r}', 'when')
+        arg, op, value = match.groups()
+        if arg not in args:
+            raise fail(f'refers to undeclared argument {arg!r} (declared: {sorted(args)})', 'when')
+        if "'" in (value or '') or '\\' in (value or ''):
+            raise fail('the compared value may not contain quotes or backslashes', 'when')
+        conditions.append(Condition(arg, op, value))
+    first, *rest = conditions
+    return Condition(first.arg, first.op, first.value, tuple(rest))
 
 
 # --- resolution ------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def used_args(profile: Profile) -> set[str]:
         for template in templates:
             used.update(arg_refs(template))
         if entry.when is not None:
-            used.add(entry.when.arg)
+            used.update(entry.when.args)
     return used
 
 
