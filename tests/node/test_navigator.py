@@ -1,7 +1,7 @@
 """The navigator against a tiny kinematic rover: odometry/filtered in map, a synthetic obstacle grid in
 odom (map -> odom offset and rotated on tf_static), commands integrated back into the pose."""
-import importlib.util
 import math
+import sys
 import time
 
 import numpy as np
@@ -206,7 +206,8 @@ def test_stale_localization_stops_the_rover_then_fails(setup):
     assert rover.commands[-1] == (0.0, 0.0)
 
 
-@pytest.mark.skipif(importlib.util.find_spec('nav2_msgs') is not None, reason='Nav2 is installed')
-def test_nav2_backend_without_nav2_msgs_refuses_to_start(ros_context):
+def test_nav2_backend_without_nav2_msgs_refuses_to_start(ros_context, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'nav2_msgs', None)          # as where Nav2 is not installed
+    monkeypatch.setitem(sys.modules, 'nav2_msgs.action', None)
     with pytest.raises(ValueError, match='nav2_msgs'):
         NavigatorNode(context=ros_context, parameter_overrides=[Parameter('backend', value='nav2')])

@@ -170,7 +170,7 @@ class NavigatorNode(Node):
             self._nav2 = None
             if p.backend == 'nav2':
                 from rover_stack.navigation.nav2_backend import Nav2Backend
-                self._nav2 = Nav2Backend(self)
+                self._nav2 = Nav2Backend(self, server_timeout=p.wait_timeout)
         except (ValueError, RuntimeError) as error:
             Node.destroy_node(self)
             raise ValueError(f'{NODE_NAME}: {error}') from None
@@ -200,9 +200,9 @@ class NavigatorNode(Node):
     def _on_grid(self, msg: OccupancyGrid) -> None:
         self._grid, self._grid_time, self._costmap = msg, self._now(), None
 
-    def _on_cancel(self, _goal_handle) -> CancelResponse:
+    def _on_cancel(self, goal_handle) -> CancelResponse:
         if self._nav2 is not None:
-            self._nav2.cancel()
+            self._nav2.cancel(goal_handle)
         return CancelResponse.ACCEPT
 
     @property
@@ -240,13 +240,18 @@ class NavigatorNode(Node):
         return await goal.done
 
     async def _execute_nav2(self, goal_handle):
-        def feedback(pose, distance, recoveries):
+        def feedback(pose, distance, recoveries, heading_error):
             goal_handle.publish_feedback(NavigateToGoal.Feedback(
-                current_pose=pose, distance_remaining=float(distance), recoveries=int(recoveries)))
+                current_pose=pose, distance_remaining=float(distance), heading_error=float(heading_error),
+                recoveries=int(recoveries)))
 
-        result = await self._nav2.navigate(goal_handle.request, Result, feedback)
-        {Result.SUCCEEDED: goal_handle.succeed, Result.CANCELED: goal_handle.canceled}.get(
-            result.error_code, goal_handle.abort)()
+        result = await self._nav2.navigate(goal_handle, goal_handle.request, Result, feedback)
+        if result.error_code == Result.SUCCEEDED:
+            goal_handle.succeed()
+        elif result.error_code == Result.CANCELED and goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        else:   # preempted, or Nav2 cancelled on its own: CANCELED with action status ABORTED, as natively
+            goal_handle.abort()
         return result
 
     def _validate(self, request) -> str:
