@@ -14,7 +14,7 @@ from rclpy.task import Future
 
 from rover_interfaces.action import NavigateToGoal
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
 from rover_stack.navigation.costmap import LETHAL, Costmap, CostmapConfig
 from rover_stack.navigation.follower import FollowerConfig, PurePursuit, wrap_angle
@@ -61,21 +61,17 @@ class NavigatorParams:
     xy_tolerance: float = param(0.5, 'Default success radius', unit='m', low=0.01, high=50.0, read_only=True)
     yaw_tolerance: float = param(0.2, 'Heading tolerance when use_heading', unit='rad', low=0.01, high=3.1,
                                  read_only=True)
-    max_speed: float = param(1.0, 'Default and highest forward speed', unit='m/s', low=0.05, high=5.0,
-                             read_only=True)
-    min_speed: float = param(0.1, 'Lowest forward speed while driving', unit='m/s', low=0.0, high=1.0,
-                             read_only=True)
-    max_angular: float = param(1.0, 'Highest turn rate', unit='rad/s', low=0.1, high=5.0, read_only=True)
-    lookahead_time: float = param(1.5, 'Lookahead distance = this x speed', unit='s', low=0.0, high=10.0,
-                                  read_only=True)
-    min_lookahead: float = param(0.6, 'Shortest lookahead', unit='m', low=0.1, high=10.0, read_only=True)
-    max_lookahead: float = param(2.0, 'Longest lookahead', unit='m', low=0.1, high=20.0, read_only=True)
+    # the follower's speeds and lookahead are tuned in the field: writable (ros2 param set), applied at once
+    max_speed: float = param(1.0, 'Default and highest forward speed', unit='m/s', low=0.05, high=5.0)
+    min_speed: float = param(0.1, 'Lowest forward speed while driving', unit='m/s', low=0.0, high=1.0)
+    max_angular: float = param(1.0, 'Highest turn rate', unit='rad/s', low=0.1, high=5.0)
+    lookahead_time: float = param(1.5, 'Lookahead distance = this x speed', unit='s', low=0.0, high=10.0)
+    min_lookahead: float = param(0.6, 'Shortest lookahead', unit='m', low=0.1, high=10.0)
+    max_lookahead: float = param(2.0, 'Longest lookahead', unit='m', low=0.1, high=20.0)
     regulated_min_radius: float = param(1.0, 'Slow down on turns tighter than this', unit='m', low=0.0,
-                                        high=20.0, read_only=True)
-    approach_distance: float = param(1.5, 'Slow down this close to the goal', unit='m', low=0.0, high=20.0,
-                                     read_only=True)
-    cost_slowdown: float = param(0.6, 'Speed factor 1 - this x cost near obstacles', low=0.0, high=1.0,
-                                 read_only=True)
+                                        high=20.0)
+    approach_distance: float = param(1.5, 'Slow down this close to the goal', unit='m', low=0.0, high=20.0)
+    cost_slowdown: float = param(0.6, 'Speed factor 1 - this x cost near obstacles', low=0.0, high=1.0)
     rotate_threshold: float = param(0.8, 'Turn in place when the path is more than this off the heading',
                                     unit='rad', low=0.1, high=3.2, read_only=True)
     rotate_gain: float = param(2.0, 'Turn-in-place rate per rad of heading error', unit='1/s', low=0.1,
@@ -112,6 +108,12 @@ class NavigatorParams:
                               read_only=True)
     turn_speed: float = param(0.6, 'Recovery: turn rate', unit='rad/s', low=0.01, high=5.0, read_only=True)
     max_recoveries: int = param(3, 'Recoveries per goal before it fails', low=0, high=100, read_only=True)
+
+
+def follower_config(p: NavigatorParams) -> FollowerConfig:
+    return FollowerConfig(p.max_speed, min(p.min_speed, p.max_speed), p.max_angular, p.lookahead_time,
+                          p.min_lookahead, max(p.max_lookahead, p.min_lookahead), p.regulated_min_radius,
+                          p.approach_distance, p.cost_slowdown, p.rotate_threshold, p.rotate_gain)
 
 
 @dataclass
@@ -155,10 +157,7 @@ class NavigatorNode(Node):
         try:
             self._costmap_config = CostmapConfig(p.robot_radius, max(p.inflation_radius, p.robot_radius),
                                                  p.cost_decay, p.unknown_cost, p.occupied_threshold)
-            self._follower = PurePursuit(FollowerConfig(
-                p.max_speed, min(p.min_speed, p.max_speed), p.max_angular, p.lookahead_time, p.min_lookahead,
-                max(p.max_lookahead, p.min_lookahead), p.regulated_min_radius, p.approach_distance,
-                p.cost_slowdown, p.rotate_threshold, p.rotate_gain))
+            self._follower = PurePursuit(follower_config(p))
             self._planner_config = PlannerConfig(cost_weight=p.cost_weight,
                                                  max_search_cells=p.max_search_cells,
                                                  goal_relocation_radius=p.goal_relocation_radius,
@@ -175,6 +174,7 @@ class NavigatorNode(Node):
             Node.destroy_node(self)
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self._stuck = StuckDetector(stuck)
+        watch_params(self, NavigatorParams, self._retune)
         self._recovery = Recovery(stuck)
         self._goal: _ActiveGoal | None = None
         self._odom: Odometry | None = None
@@ -209,6 +209,13 @@ class NavigatorNode(Node):
     def localized(self) -> bool:
         """True while odometry/filtered is fresh."""
         return self._odom is not None and self._now() - self._odom_time <= self.params.pose_timeout
+
+    def _retune(self, new: NavigatorParams) -> None:
+        """``ros2 param set`` of the follower's speeds and lookahead: the running goal follows at once."""
+        self._follower.config = follower_config(new)
+        if self._goal is not None:
+            requested = self._goal.request.max_speed
+            self._goal.max_speed = min(requested, new.max_speed) if requested > 0.0 else new.max_speed
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
