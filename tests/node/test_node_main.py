@@ -45,3 +45,26 @@ class _ErrorAfterShutdown(rclpy.node.Node):
 
 def test_an_error_raised_because_a_signal_shut_the_context_down_is_a_clean_exit():
     assert run_node(_ErrorAfterShutdown, 'error_after_shutdown', []) == 0
+
+
+class _SignalWhileTaking(rclpy.node.Node):
+    """A stop signal arriving while rclpy takes a message, with graceful signals (containers, the drive
+    controller): the context is still alive, and pybind11 turns the handler's KeyboardInterrupt into
+    RuntimeError('Unable to convert call argument ...'). Seen in `ros2 launch` on Ctrl-C: exit code 1."""
+
+    def __init__(self):
+        super().__init__('signal_while_taking')
+        self.create_timer(0.01, self._signal_then_fail)
+
+    def _signal_then_fail(self):
+        import os
+        import signal
+
+        try:
+            os.kill(os.getpid(), signal.SIGINT)     # the handler raises KeyboardInterrupt here
+        except KeyboardInterrupt:
+            raise RuntimeError("Unable to convert call argument '0' to Python object") from None
+
+
+def test_a_signal_while_taking_a_message_is_a_clean_exit():
+    assert run_node(_SignalWhileTaking, 'signal_while_taking', [], graceful_signals=True) == 0

@@ -27,9 +27,13 @@ def _ignore_stop_signals() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def _stop_on_first_signal(_signum, _frame):
+_stop_requested: list[int] = []   # the stop signal received, if any (set by the handler below)
+
+
+def _stop_on_first_signal(signum, _frame):
     """SIGINT/SIGTERM handler: stop the node (KeyboardInterrupt) and ignore any further signal."""
     _ignore_stop_signals()
+    _stop_requested.append(signum)
     raise KeyboardInterrupt
 
 
@@ -86,9 +90,10 @@ def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=No
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:
-        # A signal shut the context down while the executor was taking a message: rclpy then raises
-        # (e.g. RuntimeError 'Unable to convert call argument') instead of ExternalShutdownException.
-        if rclpy.ok():
+        # A stop signal arrived while the executor was taking a message: rclpy then raises (pybind11
+        # turns the KeyboardInterrupt into RuntimeError 'Unable to convert call argument', or the
+        # context is already shut down) instead of KeyboardInterrupt / ExternalShutdownException.
+        if rclpy.ok() and not _stop_requested:
             raise
     finally:
         _ignore_stop_signals()      # a second Ctrl-C must not interrupt the clean-up
