@@ -211,6 +211,17 @@ def _motor_driver(context, _tmp):
     return MotorDriver(context=context, parameter_overrides=_params(port='/nonexistent/motors'))
 
 
+def _gps_waypoint_follower(context, _tmp):
+    pytest.importorskip('nav2_msgs', reason='the nav2 interfaces overlay is not built (make test builds it)')
+    from rover_stack.autonomy.gps_waypoints_node import GpsWaypointFollower
+    return GpsWaypointFollower(context=context)
+
+
+def _datum_finite_or_unset(rig) -> bool:
+    datum = rig.node._datum
+    return datum is None or _finite(datum[0], datum[1])
+
+
 def _gz_wheel_adapter(context, _tmp):
     from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
     return GzWheelAdapter(context=context)
@@ -361,6 +372,9 @@ NODES: dict[str, NodeSpec] = {
          'estop': Harmless('a Bool; a toggle to true closes the gate until the next reset (the last toggle is '
                            'false: it stays closed)', lambda rig: not rig.node.link.gate.open)},
         check=_motor_command_finite),
+    'gps_waypoint_follower': NodeSpec(
+        _gps_waypoint_follower,
+        {'datum': Harmless('a datum without a finite latitude/longitude is not taken', _datum_finite_or_unset)}),
     'gz_wheel_adapter': NodeSpec(
         _gz_wheel_adapter,
         {'wheel_commands': Harmless('refused whole with a log line; the per-joint outputs are checked',

@@ -17,6 +17,7 @@ import rclpy
 
 from rover_stack.bringup.graph_check import KINDS, ResolvedPorts, load_ports, profile_ports
 from rover_stack.bringup.node_set import argument_values, load_node_sets
+from rover_stack.common.domains import claim_domain_id
 from rover_stack.testing.runner_process import RunnerProcess
 
 pytestmark = pytest.mark.timeout(400)
@@ -90,12 +91,18 @@ def differences(probe, nodes: list[ResolvedPorts]) -> list[str]:
     return problems
 
 
-def check_live(ros_context, profile_name: str, args: dict[str, str], config: Path | None = None) -> None:
+def check_live(profile_name: str, args: dict[str, str], config: Path | None = None) -> None:
+    """Run the profile on a DDS domain of its own: nodes of earlier tests (or their stale graph entries)
+    with the same names must not mix into the comparison (seen in CI: a destroyed Nav2-backend navigator)."""
     profiles = load_node_sets(config or ROOT / 'config' / 'node_sets.yaml')
     nodes = profile_ports(profiles[profile_name], argument_values(profiles[profile_name], args), load_ports())
     argv = [profile_name, *(a for k, v in args.items() for a in ('--arg', f'{k}:={v}'))]
-    runner = RunnerProcess(*argv, *(['--config', str(config)] if config else []))
-    probe = rclpy.create_node('graph_probe', context=ros_context)
+    domain_id, domain_lock = claim_domain_id()
+    runner = RunnerProcess(*argv, *(['--config', str(config)] if config else []),
+                           env={'ROS_DOMAIN_ID': str(domain_id)})
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    probe = rclpy.create_node('graph_probe', context=context)
     try:
         wanted = {n.node for n in nodes}
         deadline = time.monotonic() + START_TIMEOUT
@@ -113,19 +120,21 @@ def check_live(ros_context, profile_name: str, args: dict[str, str], config: Pat
             time.sleep(1.0)
     finally:
         probe.destroy_node()
+        context.try_shutdown()
         runner.stop()
+        domain_lock.close()
 
 
-def test_the_sim_profile_runs_what_its_nodes_declare(ros_context):
-    check_live(ros_context, 'sim', {'course': 'flat_easy', 'camera_rate': '5.0', 'web_port': '0',
+def test_the_sim_profile_runs_what_its_nodes_declare():
+    check_live('sim', {'course': 'flat_easy', 'camera_rate': '5.0', 'web_port': '0',
                                     'foxglove': 'true', 'foxglove_port': '0'})
 
 
-def test_the_rover_profile_runs_what_its_nodes_declare_without_devices(ros_context):
-    check_live(ros_context, 'rover', {'lidar': 'none', 'web_port': '0', 'robot_config': 'corner6'})
+def test_the_rover_profile_runs_what_its_nodes_declare_without_devices():
+    check_live('rover', {'lidar': 'none', 'web_port': '0', 'robot_config': 'corner6'})
 
 
-def test_the_gazebo_wheel_adapter_and_the_test_pair_run_what_they_declare(ros_context, tmp_path):
+def test_the_gazebo_wheel_adapter_and_the_test_pair_run_what_they_declare(tmp_path):
     config = tmp_path / 'node_sets.yaml'
     config.write_text(textwrap.dedent("""
         profiles:
@@ -135,4 +144,4 @@ def test_the_gazebo_wheel_adapter_and_the_test_pair_run_what_they_declare(ros_co
               - {executable: heartbeat_talker, name: heartbeat_talker}
               - {executable: heartbeat_listener, name: heartbeat_listener}
     """))
-    check_live(ros_context, 'p', {}, config)
+    check_live('p', {}, config)

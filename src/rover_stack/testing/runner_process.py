@@ -10,12 +10,14 @@ import threading
 
 
 class RunnerProcess:
-    """``python -m rover_stack.bringup.runner ARGS...``; ``lines`` holds its output lines as they come."""
+    """``python -m rover_stack.bringup.runner ARGS...`` (``env``: variables to set for it, e.g. its own
+    ROS_DOMAIN_ID); ``lines`` holds its output lines as they come."""
 
-    def __init__(self, *args: str, cwd=None):
+    def __init__(self, *args: str, cwd=None, env: dict[str, str] | None = None):
         self.process = subprocess.Popen([sys.executable, '-m', 'rover_stack.bringup.runner', *args],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, text=True, process_group=0, cwd=cwd)
+                                        stdin=subprocess.DEVNULL, text=True, process_group=0, cwd=cwd,
+                                        env=None if env is None else {**os.environ, **env})
         self.lines: list[str] = []
         self._reader = threading.Thread(target=lambda: self.lines.extend(
             line.rstrip('\n') for line in self.process.stdout), daemon=True)
