@@ -224,8 +224,15 @@ def test_key_drives_estop_stops_and_blocks_until_reset(stack):
     page = open_page(stack, TOKEN)
     odom_start = probe.odom[-1].pose.pose.position
     start = probe.position()
+    sent = len(probe.base_cmds)
     page.keyboard.down('w')
-    wait(lambda: probe.moved_since(start) > 0.3, 10.0, 'the rover to move 0.3 m')
+    try:
+        wait(lambda: probe.moved_since(start) > 0.3, 10.0, 'the rover to move 0.3 m')
+    except AssertionError as error:
+        raise AssertionError(f'{error}; base_station/cmd_vel: {probe.base_cmds[sent:][-5:]} '
+                             f'({len(probe.base_cmds) - sent}); estop_state {probe.estop[-3:]}; wheels '
+                             f'{probe.wheels[-3:]}; page: {page.locator("#messages").text_content()!r}\n'
+                             f'{stack["logs"]()}') from None
     odom_now = probe.odom[-1].pose.pose.position
     assert math.hypot(odom_now.x - odom_start.x, odom_now.y - odom_start.y) > 0.2, 'odometry did not change'
     page.screenshot(path=str(SCREENSHOTS / 'base_station_driving.png'))

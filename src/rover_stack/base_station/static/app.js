@@ -11,7 +11,7 @@ const state = {
   ws: null, connected: false, canDrive: false, session: null, maxLinear: 1.0, maxAngular: 1.5,
   seq: 0, rtt: null, unanswered: new Map(), lostLocal: 0, telemetry: null, track: [], fixes: [],
   keys: new Set(), stick: { x: 0, y: 0 }, pad: { x: 0, y: 0, turbo: false }, driving: false,
-  lastCommand: [0, 0], messages: [], driveSeq: 0, restSent: false, lock: false, lockSeen: false,
+  lastCommand: [0, 0], messages: [], driveSeq: 0, restSent: false, lock: false,
 };
 window.baseStation = state;   // for people debugging in the console and for the browser tests
 
@@ -40,17 +40,18 @@ function connect() {
     let msg;
     try { msg = JSON.parse(event.data); } catch (e) { return; }
     if (msg.type === 'telemetry') {
-      // the lock engaged while this page was connected: the bridge wants "controls at rest" again (a lock
-      // already on at connect needs nothing more than the rest drive sent after hello_ack)
-      if (msg.lock && state.lockSeen && !state.lock) state.restSent = false;
-      state.lock = !!msg.lock; state.lockSeen = true; state.telemetry = msg; remember(msg); render();
+      if (msg.lock && !state.lock) state.restSent = false;   // the bridge wants "controls at rest" again
+      state.lock = !!msg.lock; state.telemetry = msg; remember(msg); render();
     }
     else if (msg.type === 'camera') { $('camera').src = `data:image/jpeg;base64,${msg.jpeg}`; }
     else if (msg.type === 'pong') {
       const sent = state.unanswered.get(msg.seq);
       if (sent !== undefined) { state.rtt = (performance.now() - sent) / 1000; state.unanswered.delete(msg.seq); }
     } else if (msg.type === 'hello_ack') {
-      state.canDrive = msg.can_drive; state.session = msg.session; state.restSent = false; state.lockSeen = false;
+      state.canDrive = msg.can_drive; state.session = msg.session; state.restSent = false;
+      // "controls at rest" at once, before any key the operator presses next can be sent (a key already
+      // held is sent as a drive instead, and the bridge asks to let go: the new connection is an action)
+      if (state.canDrive && !inputVector().some((v) => v !== 0)) { sendDrive(0, 0); state.restSent = true; }
       state.maxLinear = msg.max_linear; state.maxAngular = msg.max_angular;
       if (token() && !msg.can_drive) note('token refused: read-only view');
       render();
