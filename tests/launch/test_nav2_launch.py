@@ -17,17 +17,15 @@ pytest.importorskip('launch_testing', reason='no launch_testing: no ROS 2 distro
 
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from rclpy.action import ActionClient
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.parameter import Parameter
 
 from launch import LaunchDescription
 from rover_interfaces.action import NavigateToGoal
 from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.drive.estop_reset import reset_estop
+from rover_stack.testing.launch_probe import SimTimeProbeCase
 
 
 def _nav2_servers_missing() -> str:
@@ -59,25 +57,12 @@ def generate_test_description():
     return LaunchDescription([sim, launch_testing.actions.ReadyToTest()])
 
 
-class TestNav2Goal(unittest.TestCase):
+class TestNav2Goal(SimTimeProbeCase):
 
-    @classmethod
-    def setUpClass(cls):
-        rclpy.init()
-
-    @classmethod
-    def tearDownClass(cls):
-        rclpy.shutdown()
+    probe_name = 'nav2_launch_probe'
 
     def setUp(self):
-        self.node = rclpy.create_node('nav2_launch_probe',
-                                      parameter_overrides=[Parameter('use_sim_time', value=True)])
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-
-    def tearDown(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
+        super().setUp()
 
     def wait(self, future, timeout, what):
         deadline = time.monotonic() + timeout

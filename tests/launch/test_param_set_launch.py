@@ -19,19 +19,17 @@ pytest.importorskip('launch_testing', reason='no launch_testing: no ROS 2 distro
 
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from nav_msgs.msg import Odometry
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 
 from launch import LaunchDescription
 from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos, sensor_qos
 from rover_stack.drive.estop_reset import reset_estop
+from rover_stack.testing.launch_probe import SimTimeProbeCase
 
 START_TIMEOUT = 120.0   # s wall
 SETTLE = 4.0            # s of simulated time driving before a speed is read (the ramps take < 1.5 s)
@@ -56,36 +54,18 @@ def ros2_param(*args: str) -> str:
     return done.stdout + done.stderr
 
 
-class TestParamSet(unittest.TestCase):
+class TestParamSet(SimTimeProbeCase):
 
-    @classmethod
-    def setUpClass(cls):
-        rclpy.init()
-
-    @classmethod
-    def tearDownClass(cls):
-        rclpy.shutdown()
+    probe_name = 'param_set_probe'
 
     def setUp(self):
-        self.node = rclpy.create_node('param_set_probe', parameter_overrides=[Parameter('use_sim_time', value=True)])
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
+        super().setUp()
         self.odom: list[Odometry] = []
         self.clock_msgs: list[tuple[float, float]] = []     # (wall s, sim s)
         self.node.create_subscription(Odometry, 'odom', self.odom.append, command_qos())
         self.node.create_subscription(Clock, '/clock', lambda m: self.clock_msgs.append(
             (time.monotonic(), m.clock.sec + m.clock.nanosec * 1e-9)), sensor_qos(depth=10))
         self.cmd = self.node.create_publisher(TwistStamped, 'autonomy/cmd_vel', command_qos())
-
-    def tearDown(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-
-    def spin_until(self, condition, timeout, what):
-        deadline = time.monotonic() + timeout
-        while not condition():
-            self.assertLess(time.monotonic(), deadline, f'timed out waiting for {what}')
-            self.executor.spin_once(timeout_sec=0.05)
 
     def drive(self, v: float, w: float, duration: float = SETTLE) -> tuple[float, float]:
         """Command (v m/s, w rad/s) for ``duration`` s of simulated time; the mean measured (v, w) of the

@@ -16,18 +16,16 @@ pytest.importorskip('launch_testing', reason='no launch_testing: no ROS 2 distro
 
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from nav_msgs.msg import Odometry
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.parameter import Parameter
 
 from launch import LaunchDescription
 from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos
 from rover_stack.drive.estop_reset import reset_estop
+from rover_stack.testing.launch_probe import SimTimeProbeCase
 
 SPEED = 0.5            # m/s
 DRIVE_TIME = 3.0       # s of simulated time
@@ -42,34 +40,15 @@ def generate_test_description():
     return LaunchDescription([sim, launch_testing.actions.ReadyToTest()])
 
 
-class TestSimDrive(unittest.TestCase):
+class TestSimDrive(SimTimeProbeCase):
 
-    @classmethod
-    def setUpClass(cls):
-        rclpy.init()
-
-    @classmethod
-    def tearDownClass(cls):
-        rclpy.shutdown()
+    probe_name = 'sim_launch_probe'
 
     def setUp(self):
-        self.node = rclpy.create_node('sim_launch_probe',
-                                      parameter_overrides=[Parameter('use_sim_time', value=True)])
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
+        super().setUp()
         self.odom = []
         self.node.create_subscription(Odometry, 'odom', self.odom.append, command_qos())
         self.cmd = self.node.create_publisher(TwistStamped, 'autonomy/cmd_vel', command_qos())
-
-    def tearDown(self):
-        self.executor.shutdown()
-        self.node.destroy_node()
-
-    def spin_until(self, condition, timeout, what):
-        deadline = time.monotonic() + timeout
-        while not condition():
-            self.assertLess(time.monotonic(), deadline, f'timed out waiting for {what}')
-            self.executor.spin_once(timeout_sec=0.05)
 
     def test_drive_forward_moves_the_odometry(self):
         self.spin_until(lambda: self.odom and self.cmd.get_subscription_count() > 0, START_TIMEOUT,
