@@ -28,7 +28,8 @@ from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.launch_probe import SimTimeProbeCase
 
 SPEED = 0.5            # m/s
-DRIVE_TIME = 3.0       # s of simulated time
+DISTANCE = 1.0         # m forward the odometry must show
+DRIVE_LIMIT = 12.0     # s of simulated time to get there (1.0 m at 0.5 m/s takes ~2.5 s with the ramp)
 START_TIMEOUT = 60.0   # s
 
 
@@ -57,8 +58,15 @@ class TestSimDrive(SimTimeProbeCase):
         start = self.odom[-1].pose.pose.position
         clock = self.node.get_clock()      # simulated time: a loaded machine only makes it slower
         begin = clock.now()
-        wall_deadline = time.monotonic() + 30 * DRIVE_TIME
-        while (clock.now() - begin).nanoseconds * 1e-9 < DRIVE_TIME:
+        wall_deadline = time.monotonic() + 10 * DRIVE_LIMIT
+
+        def travelled():
+            return self.odom[-1].pose.pose.position.x - start.x
+
+        # Drive until the odometry shows DISTANCE: under load the probe's commands can arrive late or
+        # expire (cmd_timeout), which slows the rover but must not make the test fail; a rover that
+        # does not move fails at DRIVE_LIMIT of simulated time.
+        while travelled() < DISTANCE and (clock.now() - begin).nanoseconds * 1e-9 < DRIVE_LIMIT:
             self.assertLess(time.monotonic(), wall_deadline, 'simulated time hardly advances')
             msg = TwistStamped()
             msg.header.stamp = clock.now().to_msg()
@@ -66,9 +74,8 @@ class TestSimDrive(SimTimeProbeCase):
             msg.twist.linear.x = SPEED
             self.cmd.publish(msg)
             self.executor.spin_once(timeout_sec=0.05)
-        travelled = self.odom[-1].pose.pose.position.x - start.x
-        self.assertGreater(travelled, 0.4 * SPEED * DRIVE_TIME)
-        self.assertLess(abs(self.odom[-1].pose.pose.position.y - start.y), 0.3 * travelled)
+        self.assertGreaterEqual(travelled(), DISTANCE, f'odometry after {DRIVE_LIMIT} s of simulated time')
+        self.assertLess(abs(self.odom[-1].pose.pose.position.y - start.y), 0.3 * travelled())
         self.spin_until(lambda: abs(self.odom[-1].twist.twist.linear.x) < 0.05, 30.0, 'the rover stopping')
 
 
