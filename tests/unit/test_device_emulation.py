@@ -3,6 +3,7 @@ framing read by cv2, the fault schedule, the pty device's unplug/plug, the motor
 import math
 import os
 import time
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -147,6 +148,33 @@ def test_pty_device_unplug_and_plug_behind_the_same_link(tmp_path):
         device.unplug()
 
 
+def test_wheel_plant_reports_positions_at_the_time_asked_like_an_encoder():
+    plant = WheelPlant(2, 1, max_extrapolation=0.1)
+    assert plant.measured(5.0) == ((0.0, 0.0), (0.0, 0.0), (0.0,))          # nothing read yet
+    plant.update((1.0, 2.0, 0.3), (2.0, -1.0, 0.0), at=10.0)                  # 2 wheels + 1 steering
+    positions, velocities, angles = plant.measured(10.05)
+    assert positions == pytest.approx((1.1, 1.95)) and velocities == (2.0, -1.0) and angles == (0.3,)
+    assert plant.measured(9.98)[0] == pytest.approx((0.96, 2.02))            # a reading from ahead
+    assert plant.measured(11.0)[0] == pytest.approx((1.2, 1.9))              # a stalled simulator: 0.1 s
+    assert plant.measured()[0] == (1.0, 2.0)                                 # as read
+    # 20 ms physics chunks describing t = 0.02 k reach the plant 5 or 25 ms late (alternately); FEEDBACK
+    # samples at 0.02 k + 15 ms. As read, the wheel would alternate standing still and moving twice as
+    # far (increments 0, 0.04 rad); extrapolated it moves 0.02 rad every sample, as a real encoder.
+    events = []
+    for k in range(12):
+        events.append((0.02 * k + (0.025 if k % 2 else 0.005), 'reading', k))
+        events.append((0.02 * k + 0.015, 'sample', k))
+    plant, samples, raw = WheelPlant(1, 0), [], []
+    for wall, kind, k in sorted(events):
+        if kind == 'reading':
+            plant.update((0.02 * k,), (1.0,), at=0.02 * k)
+        else:
+            samples.append(plant.measured(wall)[0][0])
+            raw.append(plant.measured()[0][0])
+    assert max(abs(b - a) for a, b in pairwise(raw)) == pytest.approx(0.04)      # the aliasing
+    assert [b - a for a, b in pairwise(samples)] == pytest.approx([0.02] * (len(samples) - 1))
+
+
 def test_motor_emulator_with_a_plant_reports_the_plant_and_its_watchdog_stops_it():
     plant = WheelPlant(4, 0)
     plant.update((1.0, 2.0, 3.0, 4.0), (0.5, 0.5, 0.5, 0.5))
@@ -166,7 +194,9 @@ def test_motor_emulator_with_a_plant_reports_the_plant_and_its_watchdog_stops_it
                     data = b''
                 feedback = next((f.message for f in decoder.feed(data) if isinstance(f.message, Feedback)),
                                 None)
-            assert feedback is not None and feedback.wheel_positions == pytest.approx((1.0, 2.0, 3.0, 4.0))
+            # positions extrapolated at 0.5 rad/s from the reading, by at most max_extrapolation (0.1 s)
+            assert feedback is not None and feedback.wheel_positions == pytest.approx((1.0, 2.0, 3.0, 4.0),
+                                                                                      abs=0.05 + 1e-6)
             while time.monotonic() < deadline and plant.targets()[0] != (0.0,) * 4:
                 time.sleep(0.01)
             assert plant.targets()[0] == (0.0,) * 4       # no command for 0.3 s: the MCU watchdog

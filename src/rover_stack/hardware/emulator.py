@@ -243,7 +243,7 @@ class EmulatedMotorController:
             self._velocity_targets = [0.0] * self.config.wheel_count
         if self.plant is not None:
             self.plant.command(tuple(self._velocity_targets), tuple(self._angle_targets))
-            positions, velocities, angles = self.plant.measured()
+            positions, velocities, angles = self.plant.measured(now)
             self._positions, self._velocities, self._angles = list(positions), list(velocities), list(angles)
             return
         dv = self.config.max_wheel_accel * dt

@@ -154,14 +154,23 @@ def replace_link(link: Path, target: str) -> None:
 
 
 class WheelPlant:
-    """The motor emulator's plant: set-points in, simulated encoder readings out (thread-safe)."""
+    """The motor emulator's plant: set-points in, simulated encoder readings out (thread-safe).
 
-    def __init__(self, wheels: int, steering: int):
+    The simulator steps its physics in chunks (``clock_period``, 20 ms), so its joint readings arrive in
+    bursts while the emulated MCU samples them on its own 50 Hz clock: reported as they are, a wheel's
+    position would stand still for one FEEDBACK and jump two periods' worth in the next (measured: the
+    wheel odometry's speed alternated 0 and 2 m/s at 1 m/s, 0.83 m/s RMS against the truth). A real
+    encoder is read at the FEEDBACK instant, so ``measured`` extrapolates each wheel position from its
+    reading to the time asked for, with the reading's velocity, by at most ``max_extrapolation`` s."""
+
+    def __init__(self, wheels: int, steering: int, max_extrapolation: float = 0.1):
         self._lock = threading.Lock()
         self._velocity_targets = (0.0,) * wheels
         self._angle_targets = (0.0,) * steering
         self._measured = ((0.0,) * wheels, (0.0,) * wheels, (0.0,) * steering)
+        self._measured_at: float | None = None      # monotonic s the reading describes
         self.wheels = wheels
+        self.max_extrapolation = max_extrapolation
 
     def command(self, wheel_velocities, steering_angles) -> None:
         with self._lock:
@@ -171,15 +180,24 @@ class WheelPlant:
         with self._lock:
             return self._velocity_targets, self._angle_targets
 
-    def measured(self):
+    def measured(self, now: float | None = None):
+        """(wheel positions rad, wheel velocities rad/s, steering angles rad) at monotonic time ``now``
+        (default: the reading as it is)."""
         with self._lock:
-            return self._measured
+            positions, velocities, angles = self._measured
+            at = self._measured_at
+        if now is None or at is None:
+            return positions, velocities, angles
+        ahead = min(self.max_extrapolation, max(-self.max_extrapolation, now - at))
+        return tuple(p + v * ahead for p, v in zip(positions, velocities, strict=True)), velocities, angles
 
-    def update(self, positions, velocities) -> None:
-        """A JointReading's positions and velocities (wheels first, then steering joints)."""
+    def update(self, positions, velocities, at: float | None = None) -> None:
+        """A JointReading's positions and velocities (wheels first, then steering joints), describing the
+        monotonic time ``at`` (default: now)."""
         n = self.wheels
         with self._lock:
             self._measured = (tuple(positions[:n]), tuple(velocities[:n]), tuple(positions[n:]))
+            self._measured_at = time.monotonic() if at is None else at
 
 
 class DeviceEmulation:
@@ -263,11 +281,12 @@ class DeviceEmulation:
         self.motor.set_estop(pressed)
         self.sim.set_estop(pressed)
 
-    def take(self, reading):
-        """Send a device's reading to its device (None returned); other readings are returned."""
+    def take(self, reading, wall_time: float | None = None):
+        """Send a device's reading to its device (None returned); other readings are returned.
+        ``wall_time``: the monotonic s the reading's sim stamp stands for (real time), default now."""
         active = self._active
         if isinstance(reading, JointReading):
-            self.plant.update(reading.positions, reading.velocities)
+            self.plant.update(reading.positions, reading.velocities, wall_time)
             if self.faults.motor_corrupt > 0.0 and self._rng.random() < self.faults.motor_corrupt:
                 self.motor.corrupt_next(1)
             if 'motor_garbage' in active:

@@ -343,8 +343,10 @@ class SimulatorNode(Node):
         """devices 'emulated': set-points from the motor controller, readings to the devices."""
         sim, devices = self.sim, self.devices
         devices.before_step()
+        anchor = self._anchor       # (wall s, sim s, factor 1): the wall time a sim stamp stands for
         for reading in sim.step(steps):
-            rest = devices.take(reading)
+            wall = anchor[0] + (reading.stamp - anchor[1]) if anchor is not None else None
+            rest = devices.take(reading, wall)
             if isinstance(rest, ScanReading):
                 self._publish_vendor_scan(rest)
         if sim.steps - self._last_truth_step >= self._truth_steps:
