@@ -44,6 +44,7 @@ class Rover:
         self.t0 = None
         self.ticks = 0
         self.truth = (START.copy(), START_YAW)
+        self.no_fix = False                # True: the receiver has lost its fix (NO_FIX messages)
         self.timer = node.create_timer(0.01, self._tick)
 
     def _tick(self):
@@ -71,7 +72,9 @@ class Rover:
             odom.twist.covariance = [0.0] * 36
             odom.twist.covariance[0], odom.twist.covariance[35] = 0.002, 0.02
             self.odom.publish(odom)
-        if self.ticks % 10 == 0:
+        if self.ticks % 10 == 0 and self.no_fix:
+            self.publish_fix(math.nan, math.nan, stamp=stamp, status=-1)
+        elif self.ticks % 10 == 0:
             position, yaw = self.truth
             antenna = position + rotation_2d(yaw) @ LEVER + self.rng.normal(0.0, 0.3, 2)
             self.publish_fix(*self.keeper.to_ll(antenna[0], antenna[1], 0.6)[:2], stamp=stamp)
@@ -200,6 +203,25 @@ def test_bad_fixes_are_rejected_and_counted(harness):
     assert harness.diagnostic_value('gnss_accepted') == '0'
     status = harness.diagnostics[-1].status[0]
     assert status.level == DiagnosticStatus.ERROR and 'no wheel odometry' in status.message
+
+
+def test_a_receiver_sending_no_fix_is_a_gnss_dropout(harness):
+    rover = Rover(harness.probe, harness.keeper)
+
+    def gnss_age():
+        age = harness.diagnostic_value('gnss_age_s')
+        return math.inf if age in (None, 'never') else float(age)
+
+    spin_until(harness.executor, lambda: gnss_age() < 0.5, 15.0, 'fixes reaching the filter')
+    rover.no_fix = True        # the receiver goes on talking, without a fix (as an unplugged antenna)
+    spin_until(harness.executor,
+               lambda: 'GNSS dropout' in harness.diagnostics[-1].status[0].message and gnss_age() > 2.0, 20.0,
+               'the diagnostics reporting a GNSS dropout while NO_FIX messages arrive')
+    assert int(harness.diagnostic_value('gnss_rejected_no_fix')) > 0
+    rover.no_fix = False
+    spin_until(harness.executor, lambda: 'GNSS dropout' not in harness.diagnostics[-1].status[0].message,
+               15.0, 'the dropout ending with the next fix')
+    rover.node.destroy_timer(rover.timer)
 
 
 def test_a_late_fix_rewinds_the_filter_and_one_older_than_the_history_is_rejected(harness):

@@ -13,26 +13,17 @@ checked against what the docs say happens:
 One real-time mission (about 3-4 min of wall time on an idle machine, more when loaded): every leg within
 tolerance by the ground truth, no collisions.
 
-Opt-in (ROVER_EMULATED_MISSIONS=1) while issue #16 is open: on a clean-clone `make test` here the mission
-held real time (factor 1.00) and reached every leg, but the mallet stopped 2.03 m from its target (tolerance
-2.0 m) with a localization RMSE of 1.19 m (0.3-0.5 m in the direct simulator) and the IMU driver's samples
-reaching the EKF out of order; the GNSS-unplug check did not find the EKF's dead-reckoning line in the fault
-window. The device emulation itself is tested in make test by tests/unit/test_device_emulation.py,
-tests/unit/test_emulated_devices_cli.py and tests/node/test_driver_diagnostics.py.
+The device emulation itself is tested by tests/unit/test_device_emulation.py,
+tests/unit/test_emulated_devices_cli.py and tests/node/test_driver_diagnostics.py; the same rover profile
+through `ros2 launch rover_stack rover.launch.py` by tests/launch/test_rover_launch.py.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from rover_stack.testing.sim_stack import run_rover_sim
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get('ROVER_EMULATED_MISSIONS') != '1',
-    reason='issue #16 open: the emulated-device mission misses the mallet tolerance by cm (localization RMSE '
-           '1.2 m, IMU samples out of order); run with ROVER_EMULATED_MISSIONS=1')
 
 # seconds after the rover's first motion command: leg 1 (wp1) runs ~0-30 s, leg 2 (wp2) ~30-65 s
 FAULTS = 'gnss_unplug@8+5,imu_silent@38+2,camera_drop@45+3,motor_corrupt=0.01'

@@ -312,7 +312,6 @@ class EkfLocalization(Node):
     def _on_fix(self, msg: NavSatFix) -> None:
         p = self.params
         stamp = stamp_seconds(msg.header.stamp)
-        self._received['gnss'] = self._now()
         problem = fix_problem(msg.status.status, msg.latitude, msg.longitude)
         if problem:
             self._rejected('gnss', problem)
@@ -322,6 +321,9 @@ class EkfLocalization(Node):
         if problem:
             self._rejected('gnss', problem)
             return
+        # only a usable fix counts: a receiver (or driver) without a fix keeps sending NO_FIX, which is
+        # a GNSS dropout for the filter (dead reckoning), not a live GNSS
+        self._received['gnss'] = self._now()
         if not self.datum.known:
             if p.datum_source != 'first_fix':
                 self._rejected('gnss', 'no_datum')
