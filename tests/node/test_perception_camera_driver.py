@@ -127,6 +127,47 @@ def test_backoff_doubles_up_to_the_maximum(ros_context, tmp_path):
     assert capture.open_attempts == 6
 
 
+def test_a_lost_stream_and_its_reopening_are_logged_apart_from_the_retries():
+    """The state changes go to ``log`` (the node logs them as they happen), the failed attempts in between
+    to ``log_retry`` (throttled): a throttle shared by both hid the reopening after a dropped stream."""
+    import numpy as np
+
+    from rover_stack.perception.camera_driver_node import ReconnectingCapture
+    script = iter(['open', 'frame', 'lost', 'refused', 'refused', 'open', 'frame'])
+
+    class Scripted:
+        def __init__(self, source):
+            self.opened = next(script) == 'open'
+
+        def isOpened(self):
+            return self.opened
+
+        def read(self):
+            step = next(script)
+            return (True, np.zeros((4, 4, 3), np.uint8)) if step == 'frame' else (False, None)
+
+        def release(self):
+            pass
+
+    class Stop:
+        def is_set(self):
+            return False
+
+        def wait(self, seconds):
+            return False
+
+    events, retries = [], []
+    capture = ReconnectingCapture('http://cam/stream', width=4, height=4, fps=15.0, backoff_min=0.5,
+                                  backoff_max=3.0, log=events.append, log_retry=retries.append, opener=Scripted)
+    assert capture.read(Stop()) is not None
+    assert capture.read(Stop()) is not None        # lost, refused twice, reopened
+    assert events == ["opened camera 'http://cam/stream'",
+                      "camera 'http://cam/stream' stopped delivering frames; reopening",
+                      "opened camera 'http://cam/stream'"]
+    assert len(retries) == 2 and all(r.startswith("cannot open camera 'http://cam/stream'") for r in retries)
+    assert capture.reconnects == 1
+
+
 def test_device_parsing_and_bad_calibration(ros_context, tmp_path):
     assert parse_source('0') == 0 and parse_source(' 2 ') == 2
     assert parse_source('/dev/video0') == '/dev/video0' and parse_source('rtsp://cam/1') == 'rtsp://cam/1'

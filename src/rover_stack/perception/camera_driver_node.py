@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -53,13 +54,17 @@ class ReconnectingCapture:
     """A cv2.VideoCapture that is reopened with exponential back-off whenever opening or reading fails.
 
     ``read(stop)`` returns a BGR frame, or None once ``stop`` is set. Not thread-safe: one reader.
+    ``log`` gets the state changes (opened, stopped delivering), ``log_retry`` the repeated failed
+    opening attempts (default ``log``; the node throttles it).
     """
 
     def __init__(self, source: int | str, *, width: int, height: int, fps: float, backoff_min: float,
-                 backoff_max: float, log: Callable[[str], None], opener=cv2.VideoCapture):
+                 backoff_max: float, log: Callable[[str], None], opener=cv2.VideoCapture,
+                 log_retry: Callable[[str], None] | None = None):
         self.source, self.width, self.height, self.fps = source, width, height, fps
         self.backoff_min, self.backoff_max = backoff_min, max(backoff_min, backoff_max)
         self._log = log
+        self._log_retry = log_retry or log
         self._opener = opener
         self._capture = None
         self._backoff = backoff_min
@@ -95,7 +100,7 @@ class ReconnectingCapture:
             if self._capture is None:
                 if self._open():
                     continue
-                self._log(f'cannot open camera {self.source!r}; retrying in {self._backoff:.2f} s')
+                self._log_retry(f'cannot open camera {self.source!r}; retrying in {self._backoff:.2f} s')
                 stop.wait(self._backoff)
                 self._backoff = min(self._backoff * 2.0, self.backoff_max)
                 continue
@@ -159,7 +164,8 @@ class CameraDriverNode(Node):
         self.frames_published = 0
         self.capture = ReconnectingCapture(source, width=p.width, height=p.height, fps=p.fps,
                                            backoff_min=p.reconnect_min, backoff_max=p.reconnect_max,
-                                           log=self._log_throttled, opener=opener)
+                                           log=self.get_logger().info, log_retry=self._log_throttled,
+                                           opener=opener)
         self._image_pub = self.create_publisher(Image, 'camera/image_raw', image_qos())
         self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', image_qos())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
@@ -194,9 +200,14 @@ class CameraDriverNode(Node):
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if frame.ndim == 3 else frame
             stamp = self.get_clock().now().to_msg()
             camera = self._camera_for(rgb.shape[1], rgb.shape[0])
-            # already serialized, as the simulator does: rclpy's own serialization costs ~2 ms a 640x480 frame
-            self._image_pub.publish(encode_image(stamp.sec, stamp.nanosec, self.params.frame_id, rgb))
-            self._info_pub.publish(camera_info_msg(camera, stamp, self.params.frame_id))
+            try:
+                # already serialized, as the simulator does: rclpy's serialization costs ~2 ms a 640x480 frame
+                self._image_pub.publish(encode_image(stamp.sec, stamp.nanosec, self.params.frame_id, rgb))
+                self._info_pub.publish(camera_info_msg(camera, stamp, self.params.frame_id))
+            except _rclpy.RCLError:
+                if not self.context.ok():
+                    break          # shutting down (Ctrl-C): the context went before this thread stopped
+                raise
             self.frames_published += 1
 
     def _publish_diagnostics(self) -> None:
