@@ -48,11 +48,13 @@ def stamp(line: str) -> float:
 
 
 def window(report: dict, kind: str, after: float = 5.0) -> tuple[float, float]:
-    """Wall-clock start of fault ``kind`` and its end plus ``after`` s, from the report's device events."""
+    """Wall-clock start of fault ``kind`` (less 0.5 s) and its end plus ``after`` s, from the report's device
+    events."""
     events = report['device_events']
     start = next(stamp(e) for e in events if f'fault {kind} starts' in e)
     end = next(stamp(e) for e in events if f'fault {kind} ends' in e)
-    return start, end + after
+    # the simulator logs a fault after acting on it: a driver may log its reaction a moment earlier
+    return start - 0.5, end + after
 
 
 def lines(stack: list[str], node: str, pattern: str, during: tuple[float, float] | None = None) -> list[str]:
