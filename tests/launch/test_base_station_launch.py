@@ -16,7 +16,7 @@ from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
 from launch import LaunchDescription
-from rover_stack.bringup.node_set import package_share_dir
+from rover_stack.common.share_files import package_share_dir
 
 SERVE_TIMEOUT = 90.0   # s, the bridge imports FastAPI and uvicorn on a loaded machine
 

@@ -23,7 +23,7 @@ from rclpy.action import ActionClient
 
 from launch import LaunchDescription
 from rover_interfaces.action import NavigateToGoal
-from rover_stack.bringup.node_set import package_share_dir
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.launch_probe import SimTimeProbeCase
 

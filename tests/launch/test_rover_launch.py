@@ -35,9 +35,9 @@ from std_msgs.msg import String
 from launch import LaunchDescription
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy.mission import load_mission
-from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.cli.emulated_devices import simulator_argv
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.common.trigger_call import call_until_accepted
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.sim.course import load_course

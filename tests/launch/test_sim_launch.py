@@ -22,8 +22,8 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from nav_msgs.msg import Odometry
 
 from launch import LaunchDescription
-from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.launch_probe import SimTimeProbeCase
 

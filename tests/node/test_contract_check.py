@@ -10,14 +10,14 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
 from rover_stack.common.qos import PROFILES, by_name
+from rover_stack.common.share_files import robot_config_path
 from rover_stack.contract.checker import check_backend
 from rover_stack.contract.model import QOS_NAMES, load_contract, message_class
 from rover_stack.contract.samples import sample_message
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path
 
 CONTRACT = load_contract()
-GEOMETRY = load_geometry(config_path('skid4'))
+GEOMETRY = load_geometry(robot_config_path('skid4'))
 DURATION_S = 2.0
 CONFORMING = {'joint_states': 50.0, 'imu/data': 100.0, 'gnss/fix': 5.0, 'hardware_estop': 1.0}
 

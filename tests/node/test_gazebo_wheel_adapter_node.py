@@ -7,13 +7,13 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64
 
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.share_files import robot_config_path
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path
 from rover_stack.gazebo.bridge_config import command_topic, load_bridge
 from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
 from rover_stack.testing.waiting import spin_until
 
-GEOMETRY = load_geometry(config_path('corner6'))
+GEOMETRY = load_geometry(robot_config_path('corner6'))
 TIMEOUT = 0.3   # s
 
 
@@ -41,7 +41,7 @@ def rig(ros_context):
 
 
 def test_topics_are_the_ones_the_bridge_carries():
-    bridged = {e.ros_topic for e in load_bridge(config_path('skid4').parents[2] / 'config' / 'gz_bridge.yaml')}
+    bridged = {e.ros_topic for e in load_bridge(robot_config_path('skid4').parents[2] / 'config' / 'gz_bridge.yaml')}
     for joint in GEOMETRY.wheel_joints:
         assert command_topic(joint, False) in bridged
     for joint in GEOMETRY.steering_joints:

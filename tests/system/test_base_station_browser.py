@@ -22,8 +22,8 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool
 
 from rover_stack.base_station import token as token_store
-from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.drive.estop_reset import reset_estop_in
 
 sync_api = pytest.importorskip('playwright.sync_api')

@@ -66,8 +66,9 @@ from std_srvs.srv import SetBool, Trigger
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
-from rover_stack.bringup.node_set import load_node_sets, package_share_dir, processes, resolve
+from rover_stack.bringup.node_set import load_node_sets, processes, resolve
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.sim_stack import send_goal, start_sim
 from rover_stack.testing.waiting import spin_for, spin_until

@@ -37,8 +37,8 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import String
 
 from rover_interfaces.action import NavigateToGoal
-from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.drive.arbitration_node import CommandArbitration
 from rover_stack.drive.controller_node import DriveController
 from rover_stack.drive.estop_reset import reset_estop

@@ -7,7 +7,7 @@ import pytest
 
 from rover_stack.autonomy import persistence
 from rover_stack.autonomy.executive import LegResult
-from rover_stack.bringup.node_set import package_share_dir
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.testing.sim_stack import run_rover_sim
 
 

@@ -21,12 +21,11 @@ from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
 from rosgraph_msgs.msg import Clock
 
-from rover_stack.bringup.node_set import package_share_dir
 from rover_stack.common.qos import command_qos, sensor_qos
+from rover_stack.common.share_files import package_share_dir, robot_config_path
 from rover_stack.contract.checker import check_backend
 from rover_stack.contract.model import load_contract
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.testing.waiting import spin_until
 
@@ -107,7 +106,7 @@ def test_simulator_passes_the_hardware_contract(context, processes, robot):
         wait_for_clock(context, executor, 1.0, 30.0)     # past start-up (first frame, discovery)
         # 4 s: the 1 Hz topics (battery, the latched hardware_estop) give 4-5 messages, so one arriving late
         # cannot halve their measured rate (a clean-clone run saw 2 messages, 0.5 Hz, in a 2 s window)
-        report = check_backend(context, load_contract(), 4.0, geometry=load_geometry(config_path(robot)),
+        report = check_backend(context, load_contract(), 4.0, geometry=load_geometry(robot_config_path(robot)),
                                executor=executor)
     finally:
         executor.shutdown(timeout_sec=1.0)

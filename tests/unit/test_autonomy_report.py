@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from rover_stack.autonomy.goals import base_to_map, resolve_goal, yaw_of
+from rover_stack.autonomy.goals import base_to_map, resolve_goal
 from rover_stack.autonomy.mission import MissionError, load_mission
 from rover_stack.reporting.msgdefs import SEPARATOR, dependencies, schema_text
 from rover_stack.reporting.report import (
@@ -19,6 +19,7 @@ from rover_stack.reporting.report import (
     rmse,
 )
 from rover_stack.sim.course import load_course
+from rover_stack.tf.transform import yaw_from_quaternion
 
 
 def straight_track(t_end=10.0, dt=0.1, y=0.0, speed=1.0):
@@ -110,4 +111,4 @@ def test_resolve_goal_allows_only_mission_directories(tmp_path):
 
 def test_frame_helpers():
     assert base_to_map((1.0, 2.0, math.pi / 2), 1.0, 0.0) == pytest.approx((1.0, 3.0))
-    assert yaw_of(0.0, 0.0, math.sin(0.3), math.cos(0.3)) == pytest.approx(0.6)
+    assert yaw_from_quaternion(0.0, 0.0, math.sin(0.3), math.cos(0.3)) == pytest.approx(0.6)

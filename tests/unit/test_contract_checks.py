@@ -4,17 +4,17 @@ from types import SimpleNamespace
 
 import pytest
 
+from rover_stack.common.share_files import robot_config_path, robot_variants
 from rover_stack.contract.checks import CHECK_KINDS, Check, FieldError, get_field, run_checks, skipped_checks
 from rover_stack.contract.model import load_contract
 from rover_stack.contract.samples import sample_message
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path, variants
 
 CONTRACT = load_contract()
 
 
 def geometry_of(variant):
-    return load_geometry(config_path(variant))
+    return load_geometry(robot_config_path(variant))
 
 
 SKID4 = geometry_of('skid4')
@@ -25,7 +25,7 @@ def problems(topic, msg, geometry=SKID4):
     return run_checks(msg, CONTRACT.topic(topic).checks, geometry)
 
 
-@pytest.mark.parametrize('variant', variants())
+@pytest.mark.parametrize('variant', robot_variants())
 def test_sample_messages_pass_every_check(variant):
     geometry = geometry_of(variant)
     for topic in CONTRACT.select(kinematics=geometry.kinematics):

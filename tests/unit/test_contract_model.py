@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import rover_stack
+from rover_stack.common.share_files import robot_variants
 from rover_stack.contract import docs
 from rover_stack.contract.checks import FieldError, get_field
 from rover_stack.contract.model import (
@@ -20,7 +21,7 @@ from rover_stack.contract.model import (
     load_contract,
     message_class,
 )
-from rover_stack.description.xacro_expand import expand, variants
+from rover_stack.description.xacro_expand import expand
 
 # name: (direction, type, frame_id, rate_hz, qos)
 REQUIRED_TOPICS = {
@@ -103,7 +104,7 @@ def test_every_checked_field_exists_on_the_message_type(contract):
                     pytest.fail(f'{topic.name} {check}: {error}')
 
 
-@pytest.mark.parametrize('variant', variants())
+@pytest.mark.parametrize('variant', robot_variants())
 def test_every_contract_frame_is_a_link_of_the_robot_description(contract, variant):
     links = {link.get('name') for link in ET.fromstring(expand(variant)).findall('link')}
     frames = {topic.frame_id for topic in contract.topics.values() if topic.frame_id}

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rover_stack.common.angles import wrap_angle
 from rover_stack.description.geometry import load_geometry
 from rover_stack.drive.kinematics import make_kinematics
-from rover_stack.drive.odometry import WheelOdometry, integrate_arc, wrap_angle
+from rover_stack.drive.odometry import WheelOdometry, integrate_arc
 
 ROBOT_CONFIGS = Path(__file__).resolve().parents[2] / 'config' / 'robot'
 VARIANTS = ('skid4', 'skid6', 'corner6')

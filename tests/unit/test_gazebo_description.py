@@ -12,18 +12,19 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
+from rover_stack.common.share_files import package_share_dir, robot_config_path, robot_variants
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path, expand, share_dir, variants
+from rover_stack.description.xacro_expand import expand
 
-VARIANTS = variants()
-SIMULATOR = yaml.safe_load((share_dir() / 'config' / 'simulator.yaml').read_text())
+VARIANTS = robot_variants()
+SIMULATOR = yaml.safe_load((package_share_dir() / 'config' / 'simulator.yaml').read_text())
 SIM = SIMULATOR['/**/rover_simulator']['ros__parameters']
 IGN = shutil.which('ign')
 
 
 @pytest.fixture(scope='module', params=VARIANTS)
 def described(request):
-    geometry = load_geometry(config_path(request.param))
+    geometry = load_geometry(robot_config_path(request.param))
     return geometry, ET.fromstring(expand(request.param, sim_gazebo=True))
 
 
@@ -123,7 +124,7 @@ def test_sdformat_converts_and_validates_the_gazebo_description(variant, tmp_pat
     model = ET.fromstring(converted.stdout).find('model')
     assert len(model.findall('plugin')) == len(plugins(ET.fromstring(urdf.read_text()), 'gz::sim::systems::'
                                                                                      'JointController')) + \
-        len(load_geometry(config_path(variant)).steering_joints) + 1
+        len(load_geometry(robot_config_path(variant)).steering_joints) + 1
     assert sorted(s.get('type') for s in model.iter('sensor')) == ['camera', 'gpu_lidar', 'imu', 'navsat']
 
 

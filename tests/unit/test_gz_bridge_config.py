@@ -3,9 +3,10 @@ import dataclasses
 
 import pytest
 
+from rover_stack.common.share_files import package_share_dir, robot_config_path, robot_variants
 from rover_stack.contract.model import load_contract
 from rover_stack.description.geometry import load_geometry
-from rover_stack.description.xacro_expand import config_path, expand, share_dir, variants
+from rover_stack.description.xacro_expand import expand
 from rover_stack.gazebo.bridge_config import (
     CLOCK,
     FROM_GAZEBO,
@@ -18,8 +19,8 @@ from rover_stack.gazebo.bridge_config import (
 )
 
 CONTRACT = load_contract()
-BRIDGE = load_bridge(share_dir() / 'config' / 'gz_bridge.yaml')
-GEOMETRIES = [load_geometry(config_path(v)) for v in variants()]
+BRIDGE = load_bridge(package_share_dir() / 'config' / 'gz_bridge.yaml')
+GEOMETRIES = [load_geometry(robot_config_path(v)) for v in robot_variants()]
 WHEELS = {j for g in GEOMETRIES for j in g.wheel_joints}
 STEERING = {j for g in GEOMETRIES for j in g.steering_joints}
 # What declares a gz topic in the description -> the gz message type it publishes or takes.
@@ -45,7 +46,7 @@ def test_every_from_hardware_topic_is_classified():
 
 def test_gz_side_equals_what_the_descriptions_declare():
     declared = {}
-    for variant in variants():
+    for variant in robot_variants():
         declared.update(gazebo_topics(expand(variant, sim_gazebo=True)))
     bridged = {e.gz_topic: e.gz_type for e in BRIDGE if e.ros_topic != CLOCK}
     assert set(bridged) == set(declared)

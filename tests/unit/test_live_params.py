@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rover_stack
-from rover_stack.common.params import changed_params, param, writable
+from rover_stack.common.param_spec import changed_params, param, writable
 
 pytestmark = pytest.mark.unit
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from rover_stack.common.angles import wrap_angles
 from rover_stack.localization import accuracy as acc
 
 T = np.arange(0.0, 20.0, 0.04)
@@ -13,12 +14,12 @@ T = np.arange(0.0, 20.0, 0.04)
 def circle_truth(radius=10.0, rate=0.1):
     """Counter-clockwise circle through the yaw wrap: rows t, x, y, yaw."""
     yaw = math.pi / 2.0 + rate * T
-    return np.column_stack([T, radius * np.cos(rate * T), radius * np.sin(rate * T), acc.wrap_angle(yaw)])
+    return np.column_stack([T, radius * np.cos(rate * T), radius * np.sin(rate * T), wrap_angles(yaw)])
 
 
 def test_wrap_and_rmse():
-    assert acc.wrap_angle(3.0 * math.pi / 2.0) == pytest.approx(-math.pi / 2.0)
-    np.testing.assert_allclose(acc.wrap_angle([0.1, -0.1, 2 * math.pi + 0.2]), [0.1, -0.1, 0.2], atol=1e-12)
+    assert wrap_angles(3.0 * math.pi / 2.0) == pytest.approx(-math.pi / 2.0)
+    np.testing.assert_allclose(wrap_angles([0.1, -0.1, 2 * math.pi + 0.2]), [0.1, -0.1, 0.2], atol=1e-12)
     assert acc.rmse([3.0, -4.0]) == pytest.approx(math.sqrt(12.5))
     assert math.isnan(acc.rmse([]))
 
@@ -28,7 +29,7 @@ def test_interpolation_follows_the_yaw_across_the_wrap_and_refuses_outside_or_un
     query = np.array([5.02, 15.5, 30.0])
     out = acc.interpolate_poses(truth, query)
     assert out[0, 1] == pytest.approx(10.0 * math.cos(0.502), abs=1e-3)
-    assert out[1, 3] == pytest.approx(acc.wrap_angle(math.pi / 2.0 + 1.55), abs=1e-6)
+    assert out[1, 3] == pytest.approx(wrap_angles(math.pi / 2.0 + 1.55), abs=1e-6)
     assert np.all(np.isnan(out[2, 1:]))                     # after the end: no extrapolation
     with pytest.raises(ValueError):
         acc.interpolate_poses(truth[::-1], query)
@@ -39,7 +40,7 @@ def test_pose_errors_of_a_shifted_and_rotated_estimate():
     estimate = truth[::5].copy()
     estimate[:, 1] += 0.3
     estimate[:, 2] -= 0.4
-    estimate[:, 3] = acc.wrap_angle(estimate[:, 3] + math.radians(2.0))
+    estimate[:, 3] = wrap_angles(estimate[:, 3] + math.radians(2.0))
     errors = acc.pose_errors(estimate, truth)
     np.testing.assert_allclose(errors[:, 1], 0.3, atol=1e-9)
     np.testing.assert_allclose(errors[:, 2], -0.4, atol=1e-9)

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from rover_stack.common.angles import wrap_angle
 from rover_stack.localization import models
 
 STATES = [np.array([1.0, -2.0, 0.3, 1.2, 0.2, 0.01]), np.array([-5.0, 4.0, 3.1, -0.5, -0.4, -0.02]),
@@ -18,7 +19,7 @@ def numeric_jacobian(fn, x, angle_rows=(), eps=1e-6):
         dx[j] = eps
         diff = fn(x + dx) - fn(x - dx)
         for row in angle_rows:
-            diff[row] = models.wrap_angle(diff[row])
+            diff[row] = wrap_angle(diff[row])
         jac[:, j] = diff / (2 * eps)
     return jac
 
@@ -55,10 +56,10 @@ def test_rep103_conventions():
 
 
 def test_wrap_angle():
-    assert models.wrap_angle(math.pi) == pytest.approx(math.pi)
-    assert models.wrap_angle(-math.pi) == pytest.approx(math.pi)
-    assert models.wrap_angle(3 * math.pi / 2) == pytest.approx(-math.pi / 2)
-    assert models.wrap_angle(-7.0) == pytest.approx(-7.0 + 2 * math.pi)
+    assert wrap_angle(math.pi) == pytest.approx(math.pi)
+    assert wrap_angle(-math.pi) == pytest.approx(math.pi)
+    assert wrap_angle(3 * math.pi / 2) == pytest.approx(-math.pi / 2)
+    assert wrap_angle(-7.0) == pytest.approx(-7.0 + 2 * math.pi)
 
 
 def test_lateral_process_noise_is_rotated_with_the_heading():

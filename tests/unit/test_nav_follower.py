@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from rover_stack.navigation.follower import FollowerConfig, PurePursuit, wrap_angle
+from rover_stack.common.angles import wrap_angle
+from rover_stack.navigation.follower import FollowerConfig, PurePursuit
 
 DT = 0.05
 CONFIG = FollowerConfig(max_speed=1.0, min_speed=0.05, max_angular=1.5, approach_distance=1.5)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rover_stack.common.params import spec, validate
+from rover_stack.common.param_spec import spec, validate
 from rover_stack.sim.sensors import GnssConfig, GnssModel
 
 RATE = 5.0

@@ -8,18 +8,16 @@ import pytest
 import xacro
 import yaml
 
-from rover_stack.description.geometry import GeometryError, load_geometry
-from rover_stack.description.xacro_expand import (
+from rover_stack.common.share_files import (
     ROBOT_CONFIG_DIR,
-    XACRO_FILE,
-    DescriptionError,
-    config_path,
-    expand,
-    share_dir,
-    variants,
+    package_share_dir,
+    robot_config_path,
+    robot_variants,
 )
+from rover_stack.description.geometry import GeometryError, load_geometry
+from rover_stack.description.xacro_expand import XACRO_FILE, DescriptionError, expand
 
-VARIANTS = variants()
+VARIANTS = robot_variants()
 TOL = 1e-9
 
 
@@ -61,7 +59,7 @@ class Urdf:
 
 @pytest.fixture(scope='module', params=VARIANTS)
 def variant(request):
-    geometry = load_geometry(config_path(request.param))
+    geometry = load_geometry(robot_config_path(request.param))
     return request.param, geometry, Urdf(expand(request.param))
 
 
@@ -256,11 +254,11 @@ def test_missing_config_file_is_refused(tmp_path):
 
 def test_xacro_default_robot_config_is_skid4():
     """Expanded without robot_config (as a launch file may do), the xacro finds skid4 next to it."""
-    document = xacro.process_file(str(share_dir() / XACRO_FILE))
+    document = xacro.process_file(str(package_share_dir() / XACRO_FILE))
     assert ET.fromstring(document.toxml()).get('name') == load_geometry(
-        share_dir() / ROBOT_CONFIG_DIR / 'skid4.yaml').name
+        package_share_dir() / ROBOT_CONFIG_DIR / 'skid4.yaml').name
 
 
 def test_gazebo_placeholder_is_well_formed_xacro():
-    root = ET.parse(share_dir() / 'urdf' / 'gazebo.xacro').getroot()
+    root = ET.parse(package_share_dir() / 'urdf' / 'gazebo.xacro').getroot()
     assert root.tag == 'robot'

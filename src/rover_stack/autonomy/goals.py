@@ -55,6 +55,4 @@ def base_to_map(pose: tuple[float, float, float], x: float, y: float) -> tuple[f
     return (px + c * x - s * y, py + s * x + c * y)
 
 
-def yaw_of(qx: float, qy: float, qz: float, qw: float) -> float:
-    """Yaw (rad, about z) of a quaternion."""
-    return math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
+

@@ -33,16 +33,19 @@ from rover_stack.autonomy.executive import (
     State,
     targets_from_mission,
 )
-from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal, yaw_of
+from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal
 from rover_stack.autonomy.mission import Mission, MissionError
 from rover_stack.autonomy.server_watch import RestartWatch
 from rover_stack.autonomy.status_light import light_for
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.share_files import config_dir
 from rover_stack.common.stamps import stamp_seconds
+from rover_stack.drive.arbitration import load_inputs
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.localization.map_odom import Pose2D, PoseHistory
+from rover_stack.tf.transform import yaw_from_quaternion
 
 NODE_NAME = 'mission_executive'
 POSE_HISTORY_S = 5.0         # s of map poses kept to place detections at their image's stamp
@@ -75,8 +78,9 @@ class MissionParams:
     auto_resume_max_age: float = param(300.0, 'Restore only a progress file written during this boot at '
                                        'most this long ago (boot time, not the wall clock)', unit='s',
                                        low=0.0, high=86400.0, read_only=True)
-    allowed_mission_dirs: list = param([''],  # noqa: RUF009 'Extra directories goal mission_file may name (config/missions '
-                                       'is always allowed)', read_only=True)
+    allowed_mission_dirs: list = param(  # noqa: RUF009 - param() turns a list default into a default_factory
+        [''], 'Extra directories goal mission_file may name (config/missions is always allowed)',
+        read_only=True)
     nav_retries: int = param(2, 'Navigation failures per goal before the leg fails', low=0, high=20,
                              read_only=True)
     arrived_hold: float = param(3.0, 'Flashing green at a target before the next leg', unit='s', low=0.0,
@@ -131,9 +135,6 @@ def default_progress_file() -> Path:
 
 def teleop_sources(arbitration_file: str, autonomy: str) -> set[str]:
     """Arbitration sources with a higher priority than ``autonomy`` (the teleop ones)."""
-    from rover_stack.drive.arbitration_node import load_inputs
-    from rover_stack.drive.controller_node import config_dir
-
     config = load_inputs(Path(arbitration_file) if arbitration_file else config_dir() / 'arbitration.yaml')
     priority = {s.name: s.priority for s in config.sources}
     if autonomy not in priority:
@@ -214,7 +215,6 @@ class MissionExecutive(Node):
         self._last_status = None
         self._last_light = None
         self._last_status_time = 0.0
-        self._closing = False
 
         group = ReentrantCallbackGroup()
         self._server = ActionServer(self, ExecuteMission, 'execute_mission', self._execute,
@@ -244,7 +244,8 @@ class MissionExecutive(Node):
                                       f'{self.params.map_frame!r}: ignored', throttle_duration_sec=10.0)
             return
         q = msg.pose.pose.orientation
-        self._pose = (msg.pose.pose.position.x, msg.pose.pose.position.y, yaw_of(q.x, q.y, q.z, q.w))
+        position = msg.pose.pose.position
+        self._pose = (position.x, position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w))
         self._pose_history.add(stamp_seconds(msg.header.stamp), Pose2D(*self._pose))
 
     def _on_detections(self, msg: MarkerDetectionArray) -> None:
@@ -552,7 +553,8 @@ class MissionExecutive(Node):
             if isinstance(msg, GateDetection):
                 p = msg.pose
                 xy = base_to_map(pose, p.position.x, p.position.y)
-                yaw = pose[2] + yaw_of(p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w)
+                q = p.orientation
+                yaw = pose[2] + yaw_from_quaternion(q.x, q.y, q.z, q.w)
                 ex.observe('gate', (msg.left_id, msg.right_id), xy, yaw, now,
                            distance=math.hypot(p.position.x, p.position.y))
                 continue
@@ -751,7 +753,6 @@ class MissionExecutive(Node):
         self._status_pub.publish(status)
 
     def destroy_node(self) -> None:
-        self._closing = True
         with self._lock:
             if rclpy.ok(context=self.context):   # stop the navigator's goal while we still can
                 self._cancel_nav()

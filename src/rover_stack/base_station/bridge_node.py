@@ -32,6 +32,7 @@ from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 from rover_stack.perception.image_pipeline import image_to_rgb
+from rover_stack.tf.transform import yaw_from_quaternion
 
 NODE_NAME = 'web_bridge'
 MISSION_SERVICES = {'pause': 'mission/pause', 'resume': 'mission/resume', 'skip': 'mission/skip_leg',
@@ -236,7 +237,7 @@ class WebBridge(Node):
                'link': {'rtt': stats.rtt, 'lost': stats.lost, 'received': stats.received}}
         if odom is not None:
             q, pos, cov = odom.pose.pose.orientation, odom.pose.pose.position, odom.pose.covariance
-            yaw = math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+            yaw = yaw_from_quaternion(q.x, q.y, q.z, q.w)
             out['pose'] = {'x': pos.x, 'y': pos.y, 'yaw': yaw, 'frame': odom.header.frame_id,
                            'sigma_xy': math.sqrt(max(cov[0], 0.0) + max(cov[7], 0.0))}
             out['speed'] = {'linear': odom.twist.twist.linear.x, 'angular': odom.twist.twist.angular.z}

@@ -24,10 +24,10 @@ from rover_stack.bringup.node_set import (
     NodeSpec,
     Profile,
     argument_values,
-    package_share_dir,
     resolve,
     section_applies,
 )
+from rover_stack.common.share_files import package_share_dir
 
 KINDS = ('topics', 'services', 'actions')
 FIXED_JOINTS = '$fixed_joints'

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rover_stack.bringup.graph_check import KINDS, ResolvedPorts, load_ports, profile_ports
-from rover_stack.bringup.node_set import argument_values, load_node_sets, package_share_dir
+from rover_stack.bringup.node_set import argument_values, load_node_sets
+from rover_stack.common.share_files import package_share_dir
 
 MAP_PROFILES = ('sim', 'rover', 'gazebo', 'base_station')
 WORLD_SIDE = {'rover_simulator', 'motor_driver', 'gnss_driver', 'imu_driver', 'camera_driver', 'sllidar_node',

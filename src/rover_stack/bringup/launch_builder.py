@@ -29,11 +29,11 @@ from rover_stack.bringup.node_set import (
     Profile,
     Template,
     load_node_sets,
-    package_share_dir,
     process_args,
     processes,
     resolve,
 )
+from rover_stack.common.share_files import package_share_dir
 
 
 def generate_launch_description_for(profile_name: str, config: str | Path | None = None):

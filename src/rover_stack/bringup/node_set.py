@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.executables import COMPONENTS, EXECUTABLES
 
 PACKAGE = 'rover_stack'
@@ -659,26 +660,6 @@ def resolve_value(value: Any, args: Mapping[str, str]) -> Any:
     if isinstance(value, tuple):
         return yaml_value(render(value, args))
     return value
-
-
-def package_share_dir() -> Path:
-    """share/rover_stack of the installed package, or the source tree when not installed."""
-    try:
-        from ament_index_python.packages import (
-            PackageNotFoundError,
-            get_package_share_directory,
-        )
-    except ImportError:
-        return source_root()
-    try:
-        return Path(get_package_share_directory(PACKAGE))
-    except PackageNotFoundError:
-        return source_root()
-
-
-def source_root() -> Path:
-    """The repository root holding config/, launch/ and src/rover_stack."""
-    return Path(__file__).resolve().parents[3]
 
 
 def section_applies(key: str, namespace: str, name: str) -> bool:

@@ -18,7 +18,6 @@ with an error), 2 bad profile/arguments.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib.util
 import os
 import selectors
@@ -43,7 +42,6 @@ from rover_stack.bringup.node_set import (
     Profile,
     argument_values,
     load_node_sets,
-    package_share_dir,
     parse_arg_assignments,
     process_args,
     processes,
@@ -52,10 +50,11 @@ from rover_stack.bringup.node_set import (
     section_applies,
 )
 from rover_stack.bringup.supervisor import RestartPolicy, Supervisor
+from rover_stack.common.child_process import die_with_parent
 from rover_stack.common.domains import claim_domain_if_unset, domain_note
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.executables import EXECUTABLES
 
-_PR_SET_PDEATHSIG = 1
 DOUBLE_PRESS = 1.0       # s, a second SIGINT/SIGTERM this soon after the first is the same request
 _POLL = 0.1              # s, longest wait of the event loop
 
@@ -149,17 +148,6 @@ def _missing(module: str) -> bool:
         return True
 
 
-def _child_setup(parent_pid: int) -> Callable[[], None]:
-    """preexec_fn: die with the runner (PR_SET_PDEATHSIG), and not outlive an already-dead one."""
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def setup() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent_pid:
-            os._exit(1)
-    return setup
-
-
 # --- process layer ---------------------------------------------------------------------------
 
 class _Child:
@@ -230,7 +218,7 @@ class ProcessRunner:
             process = subprocess.Popen(
                 self.command(spec), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, env=env, process_group=0, close_fds=True,
-                preexec_fn=_child_setup(os.getpid()))  # noqa: PLW1509 - the runner has one thread
+                preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509 - the runner has one thread
         except OSError as exc:
             decision = self.supervisor.start_failed(name, f'cannot execute: {exc}', time.monotonic())
             self.note(decision.reason)

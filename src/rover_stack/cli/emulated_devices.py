@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from rover_stack.bringup.node_set import package_share_dir
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.sim.device_emulation import DEVICES_FILE
 
 PROFILE = 'rover'

@@ -21,34 +21,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from rover_stack.cli.replay_targets import GROUPS, TARGETS
 from rover_stack.reporting.mcap_io import RecordingError, topics
-
-
-@dataclass(frozen=True)
-class ReplayTarget:
-    """A node the replay can start: what it needs, what it publishes (relative topic names)."""
-    node: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    outputs: tuple[str, ...]
-    tf_frames: tuple[str, ...] = ()      # child frames it broadcasts on tf (dropped from recorded tf)
-
-
-TARGETS = {
-    'ekf_localization': ReplayTarget('ekf_localization', ('odom', 'gnss/fix'), ('imu/data',),
-                                     ('odometry/filtered', 'datum'), ('odom',)),
-    'aruco_detector': ReplayTarget('aruco_detector', ('camera/image_raw', 'camera/camera_info'),
-                                   ('tf_static', 'tf'), ('markers', 'gates')),
-    'obstacle_grid': ReplayTarget('obstacle_grid', ('scan', 'tf'), ('tf_static',), ('obstacles/grid',)),
-}
-GROUPS = {'ekf': ('ekf_localization',), 'perception': ('aruco_detector', 'obstacle_grid')}
-#: Output topic -> type, for the replay recording.
-OUTPUT_TYPES = {'odometry/filtered': 'nav_msgs/msg/Odometry', 'datum': 'sensor_msgs/msg/NavSatFix',
-                'markers': 'rover_interfaces/msg/MarkerDetectionArray',
-                'gates': 'rover_interfaces/msg/GateDetection', 'obstacles/grid': 'nav_msgs/msg/OccupancyGrid'}
 
 
 def selected_nodes(text: str) -> list[str]:

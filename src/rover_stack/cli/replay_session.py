@@ -19,9 +19,11 @@ from rclpy.serialization import deserialize_message, serialize_message
 from rosgraph_msgs.msg import Clock
 
 from rover_stack.bringup.node_set import NodeSpec, load_node_sets, resolve
-from rover_stack.bringup.runner import _child_setup, default_config, node_command
-from rover_stack.cli.replay import OUTPUT_TYPES, TARGETS
+from rover_stack.bringup.runner import default_config, node_command
+from rover_stack.cli.replay_targets import OUTPUT_TYPES, TARGETS
+from rover_stack.common.child_process import die_with_parent
 from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.stamps import stamp_seconds
 from rover_stack.reporting.mcap_io import McapWriter, decoded, raw_messages
 from rover_stack.reporting.recorder import message_class
 from rover_stack.reporting.report import rmse
@@ -61,7 +63,7 @@ class NodeProcess:
         self._log = open(log, 'w', encoding='utf-8')    # closed in stop()
         self.process = subprocess.Popen(node_command(spec), stdout=self._log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=_child_setup(os.getpid()))  # noqa: PLW1509 - before rclpy threads
+                                        preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509 - before rclpy threads
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -183,7 +185,7 @@ class Player:
 
 
 def _clock_seconds(msg: Clock) -> float:
-    return msg.clock.sec + msg.clock.nanosec * 1e-9
+    return stamp_seconds(msg.clock)
 
 
 def recorded_datum(path: str):

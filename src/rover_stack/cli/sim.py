@@ -16,8 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rover_stack.bringup.node_set import NodeSetError, Profile, arg_refs, load_node_sets, package_share_dir
+from rover_stack.bringup.node_set import NodeSetError, Profile, arg_refs, load_node_sets
 from rover_stack.bringup.runner import default_config, run_profile
+from rover_stack.common.share_files import package_share_dir
 
 PROFILE = 'sim'
 #: Robot variant (config/robot/<name>.yaml) used for each kinematics choice.

@@ -15,15 +15,9 @@ from std_srvs.srv import Trigger
 from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
-from rover_stack.autonomy.executive import RESTORED
+from rover_stack.autonomy.executive import OUTCOMES, RESTORED
 from rover_stack.autonomy.goals import default_mission_dirs
-from rover_stack.cli.sim_job import (
-    OUTCOME_NAMES,
-    ROBOT_FOR_KINEMATICS,
-    StackProcess,
-    rover_values,
-    runner_argv,
-)
+from rover_stack.cli.stack_process import ROBOT_FOR_KINEMATICS, StackProcess, rover_values, runner_argv
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.reporting.plot import plot_run
 from rover_stack.reporting.recorder import RunRecorder
@@ -205,7 +199,7 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
         executor.shutdown()
         context.try_shutdown()
     if result is not None:
-        outcomes = [(OUTCOME_NAMES[leg.outcome], leg.duration) for leg in result.legs]
+        outcomes = [(OUTCOMES[leg.outcome], leg.duration) for leg in result.legs]
         message = result.message
     else:
         outcomes = _outcomes_from_progress(progress_path, len(mission.legs))

@@ -21,48 +21,17 @@ rclpy refuses read-only ones itself ("Trying to set a read-only parameter").
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
-_META = 'rover_param'
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 
+from rover_stack.common.param_spec import changed_params, check_changes, param, spec, validate
 
-def param(default: Any, description: str, *, unit: str = '', low: float | None = None,
-          high: float | None = None, choices: tuple | None = None, read_only: bool = False):
-    """A dataclass field describing one ROS parameter (see module docstring)."""
-    meta = {'description': description, 'unit': unit, 'low': low, 'high': high,
-            'choices': choices, 'read_only': read_only}
-    if isinstance(default, list | dict):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={_META: meta})
-    return dataclasses.field(default=default, metadata={_META: meta})
-
-
-def spec(field: dataclasses.Field) -> dict:
-    """The metadata dict given to ``param`` for this field."""
-    return field.metadata.get(_META, {'description': '', 'unit': '', 'low': None, 'high': None,
-                                     'choices': None, 'read_only': False})
-
-
-def validate(name: str, value: Any, meta: dict) -> str | None:
-    """Return an error message if ``value`` breaks the field's range or choices, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            return f'{name}={value} is not a finite number'
-        if meta['low'] is not None and value < meta['low']:
-            return f"{name}={value} is below the minimum {meta['low']} {meta['unit']}".rstrip()
-        if meta['high'] is not None and value > meta['high']:
-            return f"{name}={value} is above the maximum {meta['high']} {meta['unit']}".rstrip()
-    if meta['choices'] is not None and value not in meta['choices']:
-        return f"{name}={value!r} is not one of {list(meta['choices'])}"
-    return None
-
+__all__ = ['declare_params', 'param', 'watch_params']
 
 def _descriptor(field: dataclasses.Field, meta: dict):
-    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-
     text = meta['description'] + (f" [{meta['unit']}]" if meta['unit'] else '')
     if meta['choices']:
         text += f" (one of: {', '.join(map(str, meta['choices']))})"
@@ -85,8 +54,6 @@ def declare_params(node, cls, prefix: str = ''):
     exits with 1. Later changes through ``ros2 param set`` are validated the same way; read-only ones
     are refused by rclpy.
     """
-    from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
-
     values = {}
     for field in dataclasses.fields(cls):
         meta = spec(field)
@@ -117,41 +84,6 @@ def declare_params(node, cls, prefix: str = ''):
     return cls(**values)
 
 
-def check_changes(cls, parameters, prefix: str = '') -> str | None:
-    """Validate a list of rclpy Parameters against ``cls``; an error message, or None if all fine."""
-    fields = {prefix + f.name: f for f in dataclasses.fields(cls)}
-    for parameter in parameters:
-        field = fields.get(parameter.name)
-        if field is None:
-            continue
-        error = validate(parameter.name, parameter.value, spec(field))
-        if error:
-            return error
-    return None
-
-
-def writable(cls) -> list[str]:
-    """Names of the fields of ``cls`` that may change at run time (no ``read_only``)."""
-    return [f.name for f in dataclasses.fields(cls) if _META in f.metadata and not spec(f)['read_only']]
-
-
-def changed_params(current, parameters, prefix: str = ''):
-    """``current`` (a params dataclass) with the values of ``parameters`` (rclpy Parameters) that name
-    its fields; a float field given an integer takes it as a float. Other names are ignored."""
-    fields = {prefix + f.name: f for f in dataclasses.fields(current)}
-    changes = {}
-    for parameter in parameters:
-        field = fields.get(parameter.name)
-        if field is None:
-            continue
-        value = parameter.value
-        if isinstance(getattr(current, field.name), float) and isinstance(value, int) \
-                and not isinstance(value, bool):
-            value = float(value)
-        changes[field.name] = value
-    return dataclasses.replace(current, **changes)
-
-
 def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = '') -> None:
     """Apply run-time changes of ``node.params`` (a ``cls`` instance from ``declare_params``).
 
@@ -159,8 +91,6 @@ def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = ''
     the values to use (e.g. rebuilds a core's limits) and returns None, or refuses with a message and
     changes nothing (e.g. a cross-field rule of the core). Accepted changes are logged.
     """
-    from rcl_interfaces.msg import SetParametersResult
-
     def on_set(parameters) -> SetParametersResult:
         ours = [p for p in parameters if p.name.startswith(prefix) and
                 p.name[len(prefix):] in {f.name for f in dataclasses.fields(cls)}]

@@ -13,6 +13,7 @@ PACKAGE = 'rover_stack'
 SOURCE_ROOT = Path(__file__).resolve().parents[3]
 MISSIONS_DIR = Path('config') / 'missions'   # shipped missions, <name>.yaml
 COURSES_DIR = Path('sim') / 'courses'        # shipped simulator courses, <name>.yaml
+ROBOT_CONFIG_DIR = Path('config') / 'robot'  # shipped robot variants, <name>.yaml (skid4, corner6, ...)
 
 
 def share_roots() -> list[Path]:
@@ -25,6 +26,29 @@ def share_roots() -> list[Path]:
             pass
     roots.append(SOURCE_ROOT)
     return roots
+
+
+def package_share_dir() -> Path:
+    """share/rover_stack of the installed package, or the source tree when it is not installed."""
+    return share_roots()[0]
+
+
+def source_root() -> Path:
+    """The repository root holding config/, launch/ and src/rover_stack."""
+    return SOURCE_ROOT
+
+
+def shipped_dir(relative: str | Path) -> Path:
+    """The first root holding the directory ``relative`` (config, urdf, ...); the source tree's else."""
+    for root in share_roots():
+        if (root / relative).is_dir():
+            return root / relative
+    return SOURCE_ROOT / relative
+
+
+def config_dir() -> Path:
+    """The installed package's share/rover_stack/config, else the source tree's config/."""
+    return shipped_dir('config')
 
 
 def share_path(relative: str | Path) -> Path:
@@ -56,7 +80,7 @@ def names_a_file(value: str | Path) -> bool:
 
 
 def find_named_file(value: str | Path, directory: str | Path, what: str,
-                    error: type[LookupError] = UnknownNameError) -> Path:
+                    error: type[Exception] = UnknownNameError) -> Path:
     """A course or mission argument -> its file: a path as given (``names_a_file``), a bare name ->
     ``<directory>/<name>.yaml`` of the installed share or the source tree; UnknownNameError naming the
     shipped ones otherwise (``what``: 'course', 'mission'; ``error``: its type)."""
@@ -68,3 +92,18 @@ def find_named_file(value: str | Path, directory: str | Path, what: str,
         known = ', '.join(share_names(directory)) or 'none'
         raise error(f"unknown {what} {name!r}; known: {known} (a path needs a '/' or a .yaml suffix)")
     return path
+
+
+class UnknownRobotError(ValueError):
+    """A robot variant name that no shipped robot config has."""
+
+
+def robot_config_path(value: str | Path) -> Path:
+    """A robot variant ('corner6') -> config/robot/corner6.yaml of the share or the source tree; a path
+    (a '/' or a .yaml suffix) as given; UnknownRobotError naming the shipped variants otherwise."""
+    return find_named_file(value, ROBOT_CONFIG_DIR, 'robot variant', error=UnknownRobotError)
+
+
+def robot_variants() -> list[str]:
+    """Names of the shipped robot configs (skid4, skid6, corner6, ...)."""
+    return share_names(ROBOT_CONFIG_DIR)

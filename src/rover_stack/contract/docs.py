@@ -6,14 +6,14 @@ The page keeps hand-written prose; the part between the two markers is generated
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from rover_stack.common.share_files import source_root
 from rover_stack.contract.checks import CHECK_KINDS
 from rover_stack.contract.model import Contract, TopicContract, load_contract
 
 BEGIN = '<!-- contract-tables:begin (generated from config/hardware_interface.yaml) -->'
 END = '<!-- contract-tables:end -->'
-DOC_FILE = Path(__file__).resolve().parents[3] / 'docs' / 'hardware_interface.md'
+DOC_FILE = source_root() / 'docs' / 'hardware_interface.md'
 
 
 def _frame(topic: TopicContract) -> str:

@@ -16,9 +16,9 @@ from types import MappingProxyType
 
 import yaml
 
+from rover_stack.common.share_files import package_share_dir
 from rover_stack.contract.checks import CHECK_KINDS, JOINT_GROUPS, LIMIT_PARAMS, Check
 from rover_stack.description.geometry import KINEMATICS, RoverGeometry
-from rover_stack.description.xacro_expand import share_dir
 
 CONTRACT_FILE = Path('config') / 'hardware_interface.yaml'
 DIRECTIONS = ('to_hardware', 'from_hardware')
@@ -75,7 +75,7 @@ class Contract:
 
 
 def default_path() -> Path:
-    return share_dir() / CONTRACT_FILE
+    return package_share_dir() / CONTRACT_FILE
 
 
 def load_contract(path: str | Path | None = None) -> Contract:

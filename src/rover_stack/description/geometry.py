@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from rover_stack.common.share_files import robot_config_path
+
 KINEMATICS = ('skid', 'corner')
 
 
@@ -173,3 +175,9 @@ def load_geometry(path: str | Path) -> RoverGeometry:
     if not isinstance(document, dict) or 'rover' not in document:
         raise GeometryError(f'{path}: expected a top-level "rover:" mapping')
     return geometry_from_dict(document['rover'], str(path))
+
+
+def load_robot_geometry(variant_or_path: str | Path) -> RoverGeometry:
+    """The geometry of a shipped robot variant ('skid4') or of a robot config file; ValueError (an
+    unknown variant, GeometryError) with the reason."""
+    return load_geometry(robot_config_path(variant_or_path))

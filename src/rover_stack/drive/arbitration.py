@@ -30,6 +30,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 IDLE = 'idle'
 LOCK_PREFIX = 'lock:'
@@ -109,6 +112,17 @@ class ArbitrationResult:
     twist: tuple[float, ...]   # 6 components, zero when locked or idle
     active: str                # winning source name, 'lock:<name>' or 'idle'
     stamp: float | None = None   # s, the winning twist's time (stamp, else arrival); None when zero
+
+
+def load_inputs(path: Path) -> ArbitrationConfig:
+    """Read and validate the arbitration table; ArbitrationConfigError on any fault."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except OSError as error:
+        raise ArbitrationConfigError(f'{path}: cannot read: {error.strerror}') from None
+    except yaml.YAMLError as error:
+        raise ArbitrationConfigError(f'{path}: not valid YAML: {error}') from None
+    return config_from_dict(data, str(path))
 
 
 class Arbiter:

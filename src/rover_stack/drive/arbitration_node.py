@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TwistStamped
 from rclpy.node import Node
@@ -14,15 +13,14 @@ from std_msgs.msg import Bool, String
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
+from rover_stack.common.share_files import config_dir
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.drive.arbitration import (
     IDLE,
     Arbiter,
-    ArbitrationConfig,
     ArbitrationConfigError,
-    config_from_dict,
+    load_inputs,
 )
-from rover_stack.drive.controller_node import config_dir
 
 NODE_NAME = 'cmd_arbitration'
 
@@ -38,17 +36,6 @@ class ArbitrationParams:
                                     unit='s', low=0.0, high=10.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1,
                                       high=60.0, read_only=True)
-
-
-def load_inputs(path: Path) -> ArbitrationConfig:
-    """Read and validate the arbitration table; ArbitrationConfigError on any fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except OSError as error:
-        raise ArbitrationConfigError(f'{path}: cannot read: {error.strerror}') from None
-    except yaml.YAMLError as error:
-        raise ArbitrationConfigError(f'{path}: not valid YAML: {error}') from None
-    return config_from_dict(data, str(path))
 
 
 def _twist_tuple(msg: TwistStamped) -> tuple[float, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
@@ -19,7 +18,7 @@ from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
-from rover_stack.description.geometry import GeometryError, load_geometry
+from rover_stack.description.geometry import load_robot_geometry
 from rover_stack.drive.controller_core import (
     REJECT_ESTOP,
     ControllerConfig,
@@ -32,12 +31,6 @@ from rover_stack.drive.kinematics import WheelCommand
 from rover_stack.drive.limits import AxisLimits
 from rover_stack.drive.odometry import WheelOdometry
 from tf2_msgs.msg import TFMessage
-
-try:
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-except ImportError:   # not a ROS install: only the source tree's config/ is used
-    get_package_share_directory = None
-    PackageNotFoundError = LookupError
 
 NODE_NAME = 'drive_controller'
 DEFAULT_ROBOT = 'skid4'
@@ -105,29 +98,6 @@ class DriveParams:
                                       high=60.0, read_only=True)
 
 
-def source_tree_config() -> Path:
-    """config/ of the source checkout (src/rover_stack/drive/ -> repository root)."""
-    return Path(__file__).resolve().parents[3] / 'config'
-
-
-def config_dir() -> Path:
-    """The installed package's share/rover_stack/config, else the source tree's config/."""
-    if get_package_share_directory is None:
-        return source_tree_config()
-    try:
-        installed = Path(get_package_share_directory('rover_stack')) / 'config'
-    except PackageNotFoundError:
-        return source_tree_config()
-    return installed if installed.is_dir() else source_tree_config()
-
-
-def resolve_robot_config(value: str) -> Path:
-    """A robot variant name (e.g. 'corner6') or a path -> the robot yaml path."""
-    if '/' not in value and not value.endswith(('.yaml', '.yml')):
-        return config_dir() / 'robot' / f'{value}.yaml'
-    return Path(value)
-
-
 def _covariance(values, what: str) -> list[float]:
     values = [float(x) for x in values]
     if len(values) != 6 or not all(math.isfinite(x) and x >= 0.0 for x in values):
@@ -186,10 +156,9 @@ class DriveController(Node):
         self.params = p = declare_params(self, DriveParams)
         self._pose_cov = _covariance(p.pose_covariance_diagonal, 'pose_covariance_diagonal')
         self._twist_cov = _covariance(p.twist_covariance_diagonal, 'twist_covariance_diagonal')
-        path = resolve_robot_config(p.robot_config)
         try:
-            self.geometry = load_geometry(path)
-        except GeometryError as error:
+            self.geometry = load_robot_geometry(p.robot_config)
+        except ValueError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.core = DriveControllerCore(self.geometry, controller_config(p))
         watch_params(self, DriveParams, lambda new: self.core.reconfigure(controller_config(new)))
@@ -223,7 +192,8 @@ class DriveController(Node):
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"robot '{self.geometry.name}' ({self.geometry.kinematics}, {len(self.geometry.wheels)} wheels) "
-            f'from {path}; {p.rate:g} Hz, timeout {p.cmd_timeout:g} s; e-stop latched until reset_estop')
+            f'from {p.robot_config}; {p.rate:g} Hz, timeout {p.cmd_timeout:g} s; '
+            'e-stop latched until reset_estop')
 
     # ---- callbacks: store only ------------------------------------------------------------------
     def _now(self) -> float:

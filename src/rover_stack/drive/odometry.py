@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from rover_stack.common.angles import wrap_angle
 from rover_stack.drive.kinematics import CornerSteer, SkidSteer, check_finite
 
 #: Below this half heading change (rad) sin(h)/h uses its Taylor series (no 0/0 at zero speed).
@@ -16,9 +17,6 @@ _SINC_TAYLOR_BELOW = 1e-4
 Pose = tuple[float, float, float]   # x (m), y (m), yaw (rad)
 
 
-def wrap_angle(angle: float) -> float:
-    """Angle in [-pi, pi] (rad); an angle already in range is returned unchanged."""
-    return math.remainder(angle, 2.0 * math.pi)
 
 
 def _sinc(h: float) -> float:

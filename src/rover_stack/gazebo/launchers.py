@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rover_stack.common.params import param
+from rover_stack.common.param_spec import param
 
 GZ_PACKAGE_HINT = 'install Gazebo Harmonic and ros_gz: sudo apt install ros-jazzy-ros-gz (docs/gazebo.md)'
 MODEL_NAME = 'rover'

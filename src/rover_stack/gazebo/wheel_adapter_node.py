@@ -12,8 +12,7 @@ from std_msgs.msg import Bool, Float64
 
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos
-from rover_stack.description.geometry import GeometryError, load_geometry
-from rover_stack.drive.controller_node import resolve_robot_config
+from rover_stack.description.geometry import load_robot_geometry
 from rover_stack.gazebo.bridge_config import command_topic
 from rover_stack.gazebo.wheel_adapter import CommandSplitter
 
@@ -50,8 +49,8 @@ class GzWheelAdapter(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_params(self, WheelAdapterParams)
         try:
-            geometry = load_geometry(resolve_robot_config(p.robot_config))
-        except GeometryError as error:
+            geometry = load_robot_geometry(p.robot_config)
+        except ValueError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.splitter = CommandSplitter(geometry.wheel_joints, geometry.steering_joints,
                                         timeout=p.command_timeout, max_wheel_speed=geometry.max_wheel_speed,

@@ -14,8 +14,7 @@ from std_msgs.msg import Bool
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
-from rover_stack.description.geometry import GeometryError, load_geometry
-from rover_stack.drive.controller_node import resolve_robot_config
+from rover_stack.description.geometry import load_robot_geometry
 from rover_stack.hardware.link import (
     LinkConfig,
     LinkState,
@@ -88,10 +87,9 @@ class MotorDriver(Node):
     def __init__(self, **node_kwargs):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_params(self, MotorDriverParams)
-        path = resolve_robot_config(p.robot_config)
         try:
-            self.geometry = load_geometry(path)
-        except GeometryError as error:
+            self.geometry = load_robot_geometry(p.robot_config)
+        except ValueError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
         self.wheel_joints = self.geometry.wheel_joints
         self.steering_joints = self.geometry.steering_joints

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def wrap_angle(angle):
-    """Angle(s) in rad wrapped to [-pi, pi)."""
-    return np.remainder(np.asarray(angle, dtype=float) + math.pi, 2.0 * math.pi) - math.pi
+from rover_stack.common.angles import wrap_angles
 
 
 def rmse(values) -> float:
@@ -34,7 +31,7 @@ def interpolate_poses(poses: np.ndarray, times) -> np.ndarray:
     out[:, 0] = times
     for column, values in ((1, poses[:, 1]), (2, poses[:, 2]), (3, np.unwrap(poses[:, 3]))):
         out[:, column] = np.interp(times, poses[:, 0], values, left=math.nan, right=math.nan)
-    out[:, 3] = wrap_angle(out[:, 3])
+    out[:, 3] = wrap_angles(out[:, 3])
     return out
 
 
@@ -44,7 +41,7 @@ def pose_errors(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     estimate = np.asarray(estimate, dtype=float)
     reference = interpolate_poses(truth, estimate[:, 0])
     errors = np.column_stack([estimate[:, 0], estimate[:, 1:3] - reference[:, 1:3],
-                              wrap_angle(estimate[:, 3] - reference[:, 3])])
+                              wrap_angles(estimate[:, 3] - reference[:, 3])])
     return errors[np.all(np.isfinite(errors), axis=1)]
 
 

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rover_stack.common.angles import wrap_angle
 from rover_stack.localization import models
 from rover_stack.localization.gating import mahalanobis_squared, passes_gate, symmetric_positive_definite
 from rover_stack.localization.heading import HeadingInitializer
 from rover_stack.localization.map_odom import Pose2D
-from rover_stack.localization.models import BIAS, STATE_SIZE, YAW, V, W, X, Y, wrap_angle
+from rover_stack.localization.models import BIAS, STATE_SIZE, YAW, V, W, X, Y
 
 SENSORS = ('odom', 'imu', 'imu_yaw', 'gnss', 'landmark')
 

@@ -19,8 +19,7 @@ from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.share_files import MISSIONS_DIR, UnknownNameError, find_named_file
 from rover_stack.common.stamps import stamp_seconds
-from rover_stack.description.geometry import GeometryError, load_geometry
-from rover_stack.drive.controller_node import resolve_robot_config
+from rover_stack.description.geometry import load_robot_geometry
 from rover_stack.localization.datum import (
     DATUM_SOURCES,
     DatumError,
@@ -178,8 +177,8 @@ class EkfLocalization(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_params(self, LocalizationParams)
         try:
-            geometry = load_geometry(resolve_robot_config(p.robot_config))
-        except GeometryError as error:
+            geometry = load_robot_geometry(p.robot_config)
+        except ValueError as error:
             raise ValueError(f'{NODE_NAME}: {error}') from None
         gnss = geometry.sensors.get('gnss')
         lever_arm = gnss.xyz if gnss is not None else (0.0, 0.0, 0.0)

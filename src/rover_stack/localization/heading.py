@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rover_stack.localization.models import YAW, gnss_model, predict_state, rotation_2d, wrap_angle
+from rover_stack.common.angles import wrap_angle
+from rover_stack.localization.models import YAW, gnss_model, predict_state, rotation_2d
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from rover_stack.localization.models import wrap_angle
+from rover_stack.common.angles import wrap_angle
 
 
 @dataclass(frozen=True)

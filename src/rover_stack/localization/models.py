@@ -19,15 +19,13 @@ import math
 
 import numpy as np
 
+from rover_stack.common.angles import wrap_angle
+
 X, Y, YAW, V, W, BIAS = range(6)
 STATE_SIZE = 6
 STATE_NAMES = ('x', 'y', 'yaw', 'v', 'w', 'gyro_bias_z')
 
 
-def wrap_angle(angle: float) -> float:
-    """``angle`` in rad wrapped to (-pi, pi]."""
-    wrapped = math.remainder(angle, 2.0 * math.pi)
-    return math.pi if wrapped == -math.pi else wrapped
 
 
 def rotation_2d(angle: float) -> np.ndarray:

@@ -44,9 +44,6 @@ class FollowerConfig:
             raise ValueError('min_speed must not exceed max_speed')
 
 
-def wrap_angle(angle: float) -> float:
-    """Angle in [-pi, pi)."""
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
 @dataclass

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from rover_stack.common.actions import server_ready
+from rover_stack.tf.transform import yaw_from_quaternion
 
 NAVIGATE_TO_POSE = 'navigate_to_pose'
 PREEMPTED = 'preempted by a new goal'
@@ -52,7 +53,7 @@ def heading_error(pose, goal) -> float:
     if pose.header.frame_id != goal.header.frame_id:
         return 0.0
     p, q = pose.pose.position, pose.pose.orientation
-    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    yaw = yaw_from_quaternion(q.x, q.y, q.z, q.w)
     bearing = math.atan2(goal.pose.position.y - p.y, goal.pose.position.x - p.x)
     return math.remainder(bearing - yaw, math.tau)
 

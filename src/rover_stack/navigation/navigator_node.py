@@ -13,11 +13,12 @@ from rclpy.node import Node
 from rclpy.task import Future
 
 from rover_interfaces.action import NavigateToGoal
+from rover_stack.common.angles import wrap_angle
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
 from rover_stack.navigation.costmap import LETHAL, Costmap, CostmapConfig
-from rover_stack.navigation.follower import FollowerConfig, PurePursuit, wrap_angle
+from rover_stack.navigation.follower import FollowerConfig, PurePursuit
 from rover_stack.navigation.goal_checker import GoalChecker
 from rover_stack.navigation.planner import (
     GOAL_IN_LETHAL,
@@ -506,7 +507,7 @@ class NavigatorNode(Node):
             recoveries=self._recovery.count))
 
     def destroy_node(self) -> None:
-        if self._goal is not None:
+        if self._goal is not None and self.context.ok():   # after Ctrl-C the context is gone: nothing to send
             self._finish(Result.FAILED, 'navigator shutting down')
         self._action.destroy()
         super().destroy_node()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rover_stack.navigation.follower import wrap_angle
+from rover_stack.common.angles import wrap_angle
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rover_stack.common.stamps import stamp_seconds
+
 _ENCAPSULATION = {b'\x00\x01': '<', b'\x00\x00': '>'}   # CDR_LE, CDR_BE
 _MAX_STRING = 4096                                      # bytes; frame ids and encodings are short
 
@@ -40,7 +42,7 @@ class ImageView:
     @property
     def stamp(self) -> float:
         """Header stamp in seconds."""
-        return self.sec + self.nanosec * 1e-9
+        return stamp_seconds(self)
 
 
 class _Reader:

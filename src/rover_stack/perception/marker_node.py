@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from geometry_msgs.msg import Pose
 from sensor_msgs.msg import Image
 
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
@@ -18,6 +17,7 @@ from rover_stack.perception.gates import find_gates, parse_pairs
 from rover_stack.perception.image_pipeline import Frame, ImageProcessingNode, rgb_to_image
 from rover_stack.perception.pose import range_bearing
 from rover_stack.perception.tracking import ConfirmationTracker
+from rover_stack.tf.ros_conversions import pose_msg
 from rover_stack.tf.transform import Transform
 
 NODE_NAME = 'aruco_detector'
@@ -49,14 +49,6 @@ class MarkerParams:
     publish_annotated: bool = param(False, 'Publish markers/annotated (costs CPU)', read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1, high=60.0,
                                       read_only=True)
-
-
-def pose_msg(transform: Transform) -> Pose:
-    (x, y, z), (qx, qy, qz, qw) = transform.as_tuple()
-    msg = Pose()
-    msg.position.x, msg.position.y, msg.position.z = x, y, z
-    msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w = qx, qy, qz, qw
-    return msg
 
 
 def gate_pairs_from(p: MarkerParams) -> list[tuple[int, int]]:

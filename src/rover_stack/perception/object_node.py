@@ -12,10 +12,10 @@ from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos
 from rover_stack.perception.image_pipeline import Frame, ImageProcessingNode
-from rover_stack.perception.marker_node import pose_msg
 from rover_stack.perception.objects import BOTTLE, MALLET, ColourBlobDetector, ColourClass
 from rover_stack.perception.pose import range_bearing
 from rover_stack.perception.tracking import ConfirmationTracker
+from rover_stack.tf.ros_conversions import pose_msg
 from rover_stack.tf.transform import Transform
 
 NODE_NAME = 'object_detector'

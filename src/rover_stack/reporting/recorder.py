@@ -18,6 +18,7 @@ from rover_stack.common.qos import latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.reporting.mcap_io import McapWriter
 from rover_stack.reporting.report import Track
+from rover_stack.tf.transform import yaw_from_quaternion
 
 #: relative topic -> (type, latched)
 TOPICS = {
@@ -59,10 +60,6 @@ def message_class(type_name: str):
 
 def _stamp(header) -> float:
     return stamp_seconds(header.stamp)
-
-
-def _yaw(q) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 class RunRecorder:
@@ -108,7 +105,8 @@ class RunRecorder:
         before = len(self.estimate)
         self.estimate.add(_stamp(msg.header), msg.pose.pose.position.x, msg.pose.pose.position.y)
         if len(self.estimate) > before:
-            self.estimate_yaw.append(_yaw(msg.pose.pose.orientation))
+            q = msg.pose.pose.orientation
+            self.estimate_yaw.append(yaw_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _on_gnss_fix(self, msg) -> None:
         if msg.status.status >= 0 and math.isfinite(msg.latitude) and math.isfinite(msg.longitude):

@@ -20,7 +20,7 @@ os.environ.setdefault('MUJOCO_GL', 'egl')   # before mujoco is imported: offscre
 import mujoco
 import numpy as np
 
-from rover_stack.common.params import param
+from rover_stack.common.param_spec import param
 from rover_stack.sim.model_builder import WORLD_GROUP, CameraIntrinsics, build_model
 from rover_stack.sim.sensors import (
     BatteryConfig,
@@ -36,6 +36,7 @@ from rover_stack.sim.sensors import (
     RangeSensor,
     WheelEncoders,
 )
+from rover_stack.tf.transform import yaw_from_quaternion
 
 DEFAULT_DATUM = (38.4064, -110.7919, 1340.0)   # deg, deg, m: used when the course names none
 COLLISION_CHECK_STEPS = 5                      # physics steps between contact scans (10 ms)
@@ -71,8 +72,7 @@ class GroundTruth:
 
     @property
     def yaw(self) -> float:
-        x, y, z, w = self.orientation
-        return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+        return yaw_from_quaternion(*self.orientation)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ import numpy as np
 os.environ.setdefault('MUJOCO_GL', 'egl')   # offscreen rendering without a display
 import mujoco
 
+from rover_stack.common.share_files import robot_config_path
 from rover_stack.description.geometry import RoverGeometry, load_geometry
-from rover_stack.description.xacro_expand import config_path, expand
+from rover_stack.description.xacro_expand import expand
 from rover_stack.sim.ground_texture import regolith_texture
 
 TIMESTEP = 0.002                 # s, physics step
@@ -309,7 +310,7 @@ def _axis_quat(yaw: float, horizontal: bool) -> list[float]:
 def build_model(course, robot_config: str = 'skid4', camera: CameraIntrinsics | None = None) -> BuiltModel:
     """Compile rover ``robot_config`` (variant name or robot yaml path) on ``course`` (or None: flat)."""
     camera = camera or CameraIntrinsics()
-    geometry = load_geometry(config_path(robot_config))
+    geometry = load_geometry(robot_config_path(robot_config))
     spec = mujoco.MjSpec.from_string(expand(robot_config))
     spec.compiler.discardvisual = False   # the URDF import sets it, and it would drop materials and textures
     spec.option.timestep = TIMESTEP

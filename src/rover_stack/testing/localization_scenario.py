@@ -31,12 +31,15 @@ from sensor_msgs.msg import NavSatFix, NavSatStatus
 from std_msgs.msg import String
 
 from rover_stack.common.qos import command_qos, sensor_qos
-from rover_stack.drive.controller_node import DriveController, config_dir
+from rover_stack.common.share_files import config_dir
+from rover_stack.common.stamps import stamp_seconds
+from rover_stack.drive.controller_node import DriveController
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.localization import accuracy as acc
 from rover_stack.localization.ekf_node import EkfLocalization
 from rover_stack.sim.course import find_course, load_course
 from rover_stack.sim.sim_node import SimulatorNode
+from rover_stack.tf.transform import yaw_from_quaternion
 
 DRIVER_RATE = 10.0      # Hz sim, probe commands
 # The acceptance run (issue #5; tests/node/test_localization_sim.py, bench/localization_accuracy.py):
@@ -145,11 +148,11 @@ class LoopFollower:
 
 
 def _stamp(msg) -> float:
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    return stamp_seconds(msg.header.stamp)
 
 
 def _yaw(q) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    return yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def _sim_overrides(s: Scenario) -> list[Parameter]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import TransformStamped
+from geometry_msgs.msg import Pose, TransformStamped
 
 from rover_stack.tf.transform import Transform
 from tf2_msgs.msg import TFMessage
@@ -78,3 +78,12 @@ def to_msg(parent: str, child: str, stamp_ns: int, transform: Transform) -> Tran
 def to_tf_message(transforms: Iterable[StampedTransform]) -> TFMessage:
     """A TFMessage holding every (parent, child, stamp_ns, transform)."""
     return TFMessage(transforms=[to_msg(*t) for t in transforms])
+
+
+def pose_msg(transform: Transform) -> Pose:
+    """geometry_msgs/Pose of a transform (m, quaternion x, y, z, w)."""
+    (x, y, z), (qx, qy, qz, qw) = transform.as_tuple()
+    msg = Pose()
+    msg.position.x, msg.position.y, msg.position.z = x, y, z
+    msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w = qx, qy, qz, qw
+    return msg

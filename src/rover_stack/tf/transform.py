@@ -5,7 +5,7 @@ its translation is b's origin expressed in a, as in a ``geometry_msgs/TransformS
 ``header.frame_id`` is a and ``child_frame_id`` is b. ``T_a_b @ T_b_c == T_a_c``.
 
 Roll, pitch, yaw are in rad about fixed x, y, z axes (R = Rz(yaw) Ry(pitch) Rx(roll)), the URDF and
-REP-103 convention. Pure numpy; no ROS imports.
+REP-103 convention. Pure numpy and transforms3d (Euler angles); no ROS imports.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
+from transforms3d.euler import euler2quat, quat2euler
 
 QUATERNION_TOLERANCE = 1e-3
 """How far from 1 a quaternion's norm may be and still be normalised instead of refused."""
@@ -47,25 +48,22 @@ def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def quaternion_from_rpy(roll: float, pitch: float, yaw: float) -> np.ndarray:
-    """Unit quaternion (x, y, z, w) of fixed-axis roll, pitch, yaw in rad."""
-    cr, sr = math.cos(roll / 2), math.sin(roll / 2)
-    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
-    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
-    return np.array([
-        sr * cp * cy - cr * sp * sy,
-        cr * sp * cy + sr * cp * sy,
-        cr * cp * sy - sr * sp * cy,
-        cr * cp * cy + sr * sp * sy,
-    ])
+    """Unit quaternion (x, y, z, w) of fixed-axis roll, pitch, yaw in rad (transforms3d, static xyz)."""
+    w, x, y, z = euler2quat(roll, pitch, yaw, 'sxyz')
+    return np.array([x, y, z, w])
+
+
+def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
+    """Yaw (rad, about z, in [-pi, pi]) of unit quaternion (x, y, z, w): a planar pose's heading."""
+    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
 
 
 def rpy_from_quaternion(q: Iterable[float]) -> tuple[float, float, float]:
-    """(roll, pitch, yaw) in rad of unit quaternion ``q``; pitch in [-pi/2, pi/2]."""
+    """(roll, pitch, yaw) in rad of unit quaternion ``q`` (x, y, z, w); pitch in [-pi/2, pi/2]
+    (transforms3d, static xyz)."""
     x, y, z, w = np.asarray(q, dtype=float)
-    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-    return roll, pitch, yaw
+    roll, pitch, yaw = quat2euler((w, x, y, z), 'sxyz')
+    return float(roll), float(pitch), float(yaw)
 
 
 def quaternion_from_axis_angle(axis: Iterable[float], angle: float) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rover_stack.common.params import param
+from rover_stack.common.param_spec import param
 
 
 @dataclass

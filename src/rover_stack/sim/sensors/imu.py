@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rover_stack.common.params import param
+from rover_stack.common.param_spec import param
 
 GRAVITY = np.array([0.0, 0.0, -9.81])   # m/s^2, world frame
 
