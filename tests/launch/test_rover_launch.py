@@ -8,11 +8,8 @@ simulator's ground truth. Every process exits with 0 when launch shuts down.
 One real-time mission: about 3 min of wall time on an idle machine.
 """
 import math
-import os
 import re
-import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import unittest
@@ -33,19 +30,15 @@ from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import String
 
 from launch import LaunchDescription
-from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy.mission import load_mission
 from rover_stack.cli.emulated_devices import simulator_argv
-from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.common.qos import command_qos
 from rover_stack.common.share_files import package_share_dir
-from rover_stack.common.trigger_call import call_until_accepted
-from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.sim.course import load_course
+from rover_stack.testing.mission_goal import send_mission_goal
 
 MISSION = 'urc_sprint'
 START_TIMEOUT = 240.0   # s wall until the drive controller accepts the e-stop reset (drivers open devices)
-START_HOLD = 30.0       # s wall after the reset in which an e-stop pause of the new mission is resumed once
-ESTOP_PAUSED = 'paused by the e-stop'
 GOAL_TIMEOUT = 900.0    # s wall: ~170 s on an idle machine; real time, so load slows the stack, not the world
 WORK = Path(tempfile.mkdtemp(prefix='rover_launch_'))
 DEVICES = WORK / 'devices'
@@ -81,47 +74,25 @@ def generate_test_description():
 class TestRoverProfileMission(unittest.TestCase):
 
     def test_send_goal_completes_every_leg_through_the_real_drivers(self):
-        ros2 = shutil.which('ros2')
-        self.assertIsNotNone(ros2, 'no ros2 command line')
         context = rclpy.Context()
         rclpy.init(context=context)
         node = rclpy.create_node('rover_launch_operator', context=context)   # wall clock, as on the rover
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
-        statuses, truth, collisions = [], [], []
-        node.create_subscription(MissionStatus, 'mission/status', statuses.append, latched_qos())
+        truth, collisions = [], []
         node.create_subscription(Odometry, 'sim/ground_truth', truth.append, command_qos())
         node.create_subscription(String, 'sim/collisions', collisions.append, command_qos())
-        goal = None
         try:
-            reset_estop(node, executor, timeout=START_TIMEOUT)   # a started drive controller is latched
-            reset_at = time.monotonic()
-            goal = subprocess.Popen(
-                [ros2, 'action', 'send_goal', '/execute_mission', 'rover_interfaces/action/ExecuteMission',
-                 f'{{mission_file: {MISSION}}}'],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
-            resumed = False
-            deadline = time.monotonic() + GOAL_TIMEOUT
-            while goal.poll() is None:
-                self.assertLess(time.monotonic(), deadline, 'the mission did not finish')
-                executor.spin_once(timeout_sec=0.5)
-                status = statuses[-1] if statuses else None
-                if (not resumed and status is not None and status.state == MissionStatus.PAUSED
-                        and status.message.startswith(ESTOP_PAUSED) and time.monotonic() - reset_at < START_HOLD):
-                    call_until_accepted(node, executor, 'mission/resume', timeout=30.0)
-                    resumed = True
-            output = goal.stdout.read()
+            code, output = send_mission_goal(node, executor, MISSION, start_timeout=START_TIMEOUT,
+                                             goal_timeout=GOAL_TIMEOUT)
             end = time.monotonic() + 2.0
             while time.monotonic() < end:
                 executor.spin_once(timeout_sec=0.1)      # the last ground truth and collisions
         finally:
-            if goal is not None and goal.poll() is None:
-                goal.kill()
-                goal.wait()
             executor.shutdown()
             node.destroy_node()
             context.try_shutdown()
-        self.assertEqual(goal.returncode, 0, output)
+        self.assertEqual(code, 0, output)
         self.assertIn('Goal finished with status: SUCCEEDED', output)
         mission = load_mission(MISSION)
         outcomes = [int(code) for code in re.findall(r'outcome: (\d+)', output)]
