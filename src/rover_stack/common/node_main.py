@@ -9,6 +9,7 @@ and the process exits with 1, so the runner (or ros2 launch) sees a failed start
 """
 from __future__ import annotations
 
+import faulthandler
 import signal
 from collections.abc import Callable, Sequence
 
@@ -20,6 +21,10 @@ from rclpy.signals import SignalHandlerOptions
 from rover_stack.common.heap import keep_large_buffers_in_heap
 
 SIGNAL_POLL = 0.25   # s, longest wait between checks for SIGINT/SIGTERM with graceful_signals
+#: s; a clean-up (destroy the nodes, shut rclpy down) still running after this dumps every thread's stack
+#: to stderr, once, so a hang (seen once in CI: a container SIGKILLed by launch 15 s after SIGINT) says
+#: where it is; the clean-up goes on waiting (diagnostics only)
+CLEANUP_REPORT_AFTER = 4.0
 
 
 def _ignore_stop_signals() -> None:
@@ -97,10 +102,12 @@ def run_nodes(node_factories: Sequence[Callable[[], object]], name: str, args=No
             raise
     finally:
         _ignore_stop_signals()      # a second Ctrl-C must not interrupt the clean-up
+        faulthandler.dump_traceback_later(CLEANUP_REPORT_AFTER, exit=False)
         for node in reversed(nodes):
             if before_destroy is not None and rclpy.ok():
                 before_destroy(node)
             node.destroy_node()
         rclpy.try_shutdown()
+        faulthandler.cancel_dump_traceback_later()
         _ignore_stop_signals()      # try_shutdown put back the handlers that were there before init
     return 0
