@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from rover_stack.common.yaml_lines import FileFieldError, load_yaml_file
 
 IDLE = 'idle'
 LOCK_PREFIX = 'lock:'
@@ -115,13 +115,12 @@ class ArbitrationResult:
 
 
 def load_inputs(path: Path) -> ArbitrationConfig:
-    """Read and validate the arbitration table; ArbitrationConfigError on any fault."""
+    """Read and validate the arbitration table; ArbitrationConfigError on any fault (an unreadable file or
+    invalid YAML with the line, from common.yaml_lines)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except OSError as error:
-        raise ArbitrationConfigError(f'{path}: cannot read: {error.strerror}') from None
-    except yaml.YAMLError as error:
-        raise ArbitrationConfigError(f'{path}: not valid YAML: {error}') from None
+        data = load_yaml_file(path)
+    except FileFieldError as error:
+        raise ArbitrationConfigError(str(error)) from None
     return config_from_dict(data, str(path))
 
 
