@@ -17,16 +17,13 @@ pytest.importorskip('launch_testing', reason='no launch_testing: no ROS 2 distro
 
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.parameter import Parameter
 
 from launch import LaunchDescription
 from rover_stack.autonomy.mission import load_mission
 from rover_stack.common.share_files import package_share_dir
-from rover_stack.testing.mission_goal import send_mission_goal
+from rover_stack.testing.mission_goal import operator_node, send_mission_goal
 
 MISSION = 'urc_sprint'
 START_TIMEOUT = 180.0   # s wall until the drive controller accepts the e-stop reset
@@ -47,19 +44,9 @@ def generate_test_description():
 class TestMission(unittest.TestCase):
 
     def test_send_goal_completes_every_leg(self):
-        context = rclpy.Context()
-        rclpy.init(context=context)
-        node = rclpy.create_node('mission_launch_operator', context=context,
-                                 parameter_overrides=[Parameter('use_sim_time', value=True)])
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(node)
-        try:
+        with operator_node('mission_launch_operator', use_sim_time=True) as (node, executor):
             code, output = send_mission_goal(node, executor, MISSION, start_timeout=START_TIMEOUT,
                                              goal_timeout=GOAL_TIMEOUT)
-        finally:
-            executor.shutdown()
-            node.destroy_node()
-            context.try_shutdown()
         self.assertEqual(code, 0, output)
         self.assertIn('Goal accepted', output)
         self.assertIn('Goal finished with status: SUCCEEDED', output)

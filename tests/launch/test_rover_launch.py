@@ -22,11 +22,9 @@ pytest.importorskip('launch_testing', reason='no launch_testing: no ROS 2 distro
 
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
 from launch.actions import ExecuteProcess, IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from nav_msgs.msg import Odometry
-from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import String
 
 from launch import LaunchDescription
@@ -35,7 +33,7 @@ from rover_stack.cli.emulated_devices import simulator_argv
 from rover_stack.common.qos import command_qos
 from rover_stack.common.share_files import package_share_dir
 from rover_stack.sim.course import load_course
-from rover_stack.testing.mission_goal import send_mission_goal
+from rover_stack.testing.mission_goal import operator_node, send_mission_goal
 
 MISSION = 'urc_sprint'
 START_TIMEOUT = 240.0   # s wall until the drive controller accepts the e-stop reset (drivers open devices)
@@ -74,24 +72,15 @@ def generate_test_description():
 class TestRoverProfileMission(unittest.TestCase):
 
     def test_send_goal_completes_every_leg_through_the_real_drivers(self):
-        context = rclpy.Context()
-        rclpy.init(context=context)
-        node = rclpy.create_node('rover_launch_operator', context=context)   # wall clock, as on the rover
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(node)
         truth, collisions = [], []
-        node.create_subscription(Odometry, 'sim/ground_truth', truth.append, command_qos())
-        node.create_subscription(String, 'sim/collisions', collisions.append, command_qos())
-        try:
+        with operator_node('rover_launch_operator') as (node, executor):   # wall clock, as on the rover
+            node.create_subscription(Odometry, 'sim/ground_truth', truth.append, command_qos())
+            node.create_subscription(String, 'sim/collisions', collisions.append, command_qos())
             code, output = send_mission_goal(node, executor, MISSION, start_timeout=START_TIMEOUT,
                                              goal_timeout=GOAL_TIMEOUT)
             end = time.monotonic() + 2.0
             while time.monotonic() < end:
                 executor.spin_once(timeout_sec=0.1)      # the last ground truth and collisions
-        finally:
-            executor.shutdown()
-            node.destroy_node()
-            context.try_shutdown()
         self.assertEqual(code, 0, output)
         self.assertIn('Goal finished with status: SUCCEEDED', output)
         mission = load_mission(MISSION)

@@ -8,6 +8,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
 
 from rover_interfaces.msg import MissionStatus
 from rover_stack.common.qos import latched_qos
@@ -16,6 +22,23 @@ from rover_stack.drive.estop_reset import reset_estop
 
 ESTOP_PAUSED = 'paused by the e-stop'   # message prefix of the executive's e-stop pause
 START_HOLD = 30.0       # s wall after the reset in which an e-stop pause of the new mission is resumed once
+
+
+@contextmanager
+def operator_node(name: str, *, use_sim_time: bool = False) -> Iterator[tuple[object, object]]:
+    """(node, executor) of the operator's shell on a private rclpy context, shut down on exit."""
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node(name, context=context,
+                             parameter_overrides=[Parameter('use_sim_time', value=use_sim_time)])
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        yield node, executor
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        context.try_shutdown()
 
 
 def send_mission_goal(node, executor, mission: str, *, start_timeout: float,
