@@ -62,7 +62,7 @@ class FakeWorld:
         self.active = 0
         self.closing = False
         self.pose = [0.0, 0.0]
-        self.moved_at = -math.inf      # time.monotonic() of the last teleport
+        self.shown_stamps: list = []   # stamps (ns) of the odometry published at the current pose
         self.lock = threading.Lock()
         group = ReentrantCallbackGroup()
         self.unanswered = 0       # goal requests left unanswered in mode 'lose_first' (a lost DDS reply)
@@ -110,9 +110,9 @@ class FakeWorld:
         time.sleep(0.05)
         with self.lock:
             self.pose = [goal.x, goal.y]
-            self.moved_at = time.monotonic()
+            self.shown_stamps = []
         if self.mode == 'turning':      # stay long enough for a delayed image to be taken here
-            deadline = time.monotonic() + DETECTION_DELAY + 0.5
+            deadline = time.monotonic() + DETECTION_DELAY + 1.5
             while time.monotonic() < deadline and not handle.is_cancel_requested and not self.closing:
                 time.sleep(0.02)
         handle.succeed()
@@ -123,10 +123,11 @@ class FakeWorld:
         return math.remainder(TURN_RATE * t, math.tau) if self.mode == 'turning' else 0.0
 
     def _publish(self):
+        now = self.node.get_clock().now()
         with self.lock:
             x, y = self.pose
-            still_for = time.monotonic() - self.moved_at
-        now = self.node.get_clock().now()
+            shown = list(self.shown_stamps)
+            self.shown_stamps.append(now.nanoseconds)
         yaw = self._yaw(now.nanoseconds * 1e-9)
         odom = Odometry()
         odom.header.frame_id = 'map'
@@ -134,10 +135,15 @@ class FakeWorld:
         odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
         odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
         self.odom_pub.publish(odom)
-        # In mode 'turning' the image was taken DETECTION_DELAY s ago, at that moment's heading (and
-        # stamped so; not across a teleport); otherwise unstamped, at the current heading.
-        if math.dist((x, y), POST) < 6.0 and (self.mode != 'turning' or still_for > DETECTION_DELAY + 0.1):
-            taken = now - Duration(seconds=DETECTION_DELAY) if self.mode == 'turning' else None
+        # In mode 'turning' the image was taken DETECTION_DELAY s ago, at that moment's heading, and stamped
+        # so; it is only sent once odometry already published at this pose brackets that stamp (a timer
+        # starved on a loaded machine must not leave the pose before the teleport as the one to interpolate
+        # from). Otherwise unstamped, at the current heading.
+        taken = now - Duration(seconds=DETECTION_DELAY) if self.mode == 'turning' else None
+        if taken is not None and not (any(s <= taken.nanoseconds for s in shown)
+                                      and any(s >= taken.nanoseconds for s in shown)):
+            return
+        if math.dist((x, y), POST) < 6.0:
             seen_yaw = self._yaw(taken.nanoseconds * 1e-9) if taken is not None else yaw
             dx, dy = POST[0] - x, POST[1] - y
             c, s = math.cos(seen_yaw), math.sin(seen_yaw)

