@@ -265,11 +265,17 @@ def test_config_file_declares_exactly_the_node_parameters():
 
     import yaml
 
+    from rover_stack.common.param_spec import declared
+    from rover_stack.localization.ekf import EkfConfig
     from rover_stack.localization.ekf_node import LocalizationParams
 
     config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
     values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
-    assert set(values) == {f.name for f in dataclasses.fields(LocalizationParams)}
+    # the node's own parameters and the filter tuning declared from the core's config, each once
+    node_names = {f.name for f in dataclasses.fields(LocalizationParams)}
+    core_names = {f.name for f in declared(EkfConfig)}
+    assert not node_names & core_names
+    assert set(values) == node_names | core_names
 
 
 def test_node_starts_from_the_config_file_values(ros_context):

@@ -56,8 +56,31 @@ def test_ekf_noise_is_retuned(ros_context):
         assert set_one(node, 'gnss_variance', 4.0).successful
         assert set_one(node, 'q_position', 0.02).successful
         assert (node.localizer.config.gnss_variance, node.localizer.config.q_position) == (4.0, 0.02)
+        assert node.localizer.config.lever_arm == (-0.30, 0.15, 0.60)   # from the robot description, kept
         assert not set_one(node, 'gnss_variance', -1.0).successful
+        assert node.localizer.config.gnss_variance == 4.0
         assert not set_one(node, 'gate_gnss', 5.0).successful      # gates stay read-only
+    finally:
+        node.destroy_node()
+
+
+def test_mission_behaviour_is_declared_from_the_core_config(ros_context, tmp_path):
+    from rover_stack.autonomy.executive import ExecutiveConfig
+    from rover_stack.autonomy.mission_node import MissionExecutive
+    from rover_stack.common.param_spec import declared
+
+    node = MissionExecutive(context=ros_context, parameter_overrides=[
+        Parameter('progress_file', value=str(tmp_path / 'progress.json')), Parameter('nav_retries', value=4)])
+    try:
+        assert node.executive_config.nav_retries == 4
+        for field in declared(ExecutiveConfig):      # every ExecutiveConfig setting, with its description
+            assert node.describe_parameter(field.name).description.startswith(field.metadata['rover_param'][
+                'description'])
+        assert not node.has_parameter('replan_distance')          # internal constants are not parameters
+        assert set_one(node, 'resume_after_takeover', False).successful
+        assert node.executive_config.resume_after_takeover is False
+        assert not set_one(node, 'nav_retries', 1).successful      # read-only
+        assert not set_one(node, 'resume_after_takeover', 3).successful
     finally:
         node.destroy_node()
 

@@ -27,14 +27,23 @@ def params_classes():
     return found
 
 
+def _package_trees():
+    root = Path(rover_stack.__file__).parent
+    return [ast.parse(path.read_text()) for path in sorted(root.rglob('*.py'))]
+
+
+TREES = _package_trees()
+
+
 @pytest.mark.parametrize('module, name, cls', params_classes(), ids=lambda v: getattr(v, '__name__', str(v)))
 def test_every_writable_parameter_is_applied_at_run_time(module, name, cls):
-    source = Path(module.__file__).read_text()
-    tree = ast.parse(source)
-    watched = {call.args[1].id for call in ast.walk(tree)
-               if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'watch_params'
+    # A core's config is declared and watched by its node (another module): look in the whole package.
+    calls = [call for tree in TREES for call in ast.walk(tree) if isinstance(call, ast.Call)]
+    watched = {call.args[1].id for call in calls
+               if getattr(call.func, 'id', '') == 'watch_params'
                and len(call.args) > 1 and isinstance(call.args[1], ast.Name)}
-    read_live = {call.args[0].value for call in ast.walk(tree)
+    read_live = {call.args[0].value for call in ast.parse(Path(module.__file__).read_text()).body
+                 for call in ast.walk(call)
                  if isinstance(call, ast.Call) and getattr(call.func, 'attr', '') == 'get_parameter'
                  and call.args and isinstance(call.args[0], ast.Constant)}
     if name in watched:

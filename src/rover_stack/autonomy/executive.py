@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass, field
 
 from rover_stack.autonomy import search
+from rover_stack.common.param_spec import param
 
 Point = tuple[float, float]
 
@@ -176,27 +177,44 @@ class LegTarget:
 
 @dataclass(frozen=True)
 class ExecutiveConfig:
-    nav_retries: int = 2                 # navigation failures tolerated per goal before the leg fails
-    arrived_hold: float = 3.0            # s, flashing green before the next leg
-    detection_range: float = 5.0         # m, targets are reliably confirmed within this range
-    search_overlap: float = 0.8          # sweep spacing = 2 x detection_range x overlap
-    search_pattern: str = 'spiral'       # spiral | square
-    search_scan: bool = True             # turn once on the spot before the pattern (a forward camera
-    #                                      sees little of the ground the pattern circles around)
-    search_goal_tolerance: float = 1.5   # m, reaching a search waypoint
-    goal_tolerance_fraction: float = 0.4  # gnss legs: navigator tolerance = fraction x leg tolerance
-    approach_standoff: float = 1.0       # m, stop this far short of a post (the planner keeps clear of it)
-    object_standoff: float = 0.5         # m, stop this far short of a ground object (range from blob size)
-    approach_goal_tolerance: float = 0.3  # m, navigator tolerance of approach goals
-    gate_entry_distance: float = 2.5     # m before the gate midpoint, on its normal
-    gate_exit_distance: float = 2.0      # m past it
-    gate_pass_margin: float = 0.3        # m, the track must cross the gate line this far inside a post
-    gate_half_width: float = 1.0         # m, assumed half width of a gate whose posts were not both seen
+    """Mission behaviour (distances m, times s). The ``param`` fields are mission_executive's ROS
+    parameters, declared from here; the others are internal constants."""
+    nav_retries: int = param(2, 'Navigation failures per goal before the leg fails', low=0, high=20,
+                             read_only=True)
+    arrived_hold: float = param(3.0, 'Flashing green at a target before the next leg', unit='s', low=0.0,
+                                high=60.0, read_only=True)
+    detection_range: float = param(5.0, 'Range at which targets are reliably confirmed (search spacing)',
+                                   unit='m', low=0.5, high=50.0, read_only=True)
+    search_overlap: float = param(0.8, 'Search sweep spacing = 2 x detection_range x overlap', low=0.1,
+                                  high=1.0, read_only=True)
+    search_pattern: str = param('spiral', 'Coverage pattern', choices=('spiral', 'square'), read_only=True)
+    # a forward camera sees little of the ground the pattern circles around: look around first
+    search_scan: bool = param(True, 'Turn once on the spot (three 120 deg steps) before the search pattern',
+                              read_only=True)
+    search_goal_tolerance: float = param(1.5, 'Reaching a search waypoint or an approximate location',
+                                         unit='m', low=0.1, high=10.0, read_only=True)
+    goal_tolerance_fraction: float = param(0.4, 'gnss legs: navigator tolerance = this x leg tolerance',
+                                           low=0.05, high=1.0, read_only=True)
+    approach_standoff: float = param(1.0, 'Stop this far short of a post', unit='m', low=0.0,
+                                     high=5.0, read_only=True)
+    object_standoff: float = param(0.5, 'Stop this far short of a ground object', unit='m', low=0.0,
+                                   high=5.0, read_only=True)
+    approach_goal_tolerance: float = param(0.3, 'Navigator tolerance of approach goals', unit='m', low=0.05,
+                                           high=5.0, read_only=True)
+    gate_entry_distance: float = param(2.5, 'Entry point before a gate, on its normal', unit='m', low=0.5,
+                                       high=20.0, read_only=True)
+    gate_exit_distance: float = param(2.0, 'Exit point past a gate', unit='m', low=0.5, high=20.0,
+                                      read_only=True)
+    gate_pass_margin: float = param(0.3, 'A gate counts as passed when the track crossed its line this far '
+                                    'inside the posts', unit='m', low=0.0, high=5.0, read_only=True)
+    gate_half_width: float = param(1.0, 'Half width assumed for a gate whose two posts were not both seen',
+                                   unit='m', low=0.3, high=10.0, read_only=True)
+    resume_after_takeover: bool = param(True, 'Resume by itself when a teleop takeover ends (else wait '
+                                        'for mission/resume)')
     replan_distance: float = 0.75        # m, a refined target this far from the planned one replans
     arrive_margin: float = 0.5           # m, an approach ending farther than standoff + tolerance + this
     #                                      from the (refined) target approaches again (nav_retries times)
     match_margin: float = 10.0           # m, detections beyond search_radius + this are ignored
-    resume_after_takeover: bool = True   # on teleop release: resume (true) or wait paused (false)
 
 
 @dataclass(frozen=True)

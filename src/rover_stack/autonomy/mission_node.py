@@ -38,7 +38,7 @@ from rover_stack.autonomy.mission import Mission, MissionError
 from rover_stack.autonomy.server_watch import RestartWatch
 from rover_stack.autonomy.status_light import light_for
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.common.share_files import config_dir
 from rover_stack.common.stamps import stamp_seconds
@@ -70,6 +70,7 @@ SERVICES = {'mission/skip_leg': Event.SKIP, 'mission/pause': Event.PAUSE, 'missi
 
 @dataclass
 class MissionParams:
+    """The node's own parameters; the mission behaviour ones are ExecutiveConfig's, declared from it."""
     rate: float = param(10.0, 'Executive step rate', unit='Hz', low=1.0, high=100.0, read_only=True)
     progress_file: str = param('', 'Progress file; empty = $ROS_HOME/rover_stack/mission_progress.json '
                                '(default ROS_HOME ~/.ros)', read_only=True)
@@ -81,37 +82,6 @@ class MissionParams:
     allowed_mission_dirs: list = param(  # noqa: RUF009 - param() turns a list default into a default_factory
         [''], 'Extra directories goal mission_file may name (config/missions is always allowed)',
         read_only=True)
-    nav_retries: int = param(2, 'Navigation failures per goal before the leg fails', low=0, high=20,
-                             read_only=True)
-    arrived_hold: float = param(3.0, 'Flashing green at a target before the next leg', unit='s', low=0.0,
-                                high=60.0, read_only=True)
-    detection_range: float = param(5.0, 'Range at which targets are reliably confirmed (search spacing)',
-                                   unit='m', low=0.5, high=50.0, read_only=True)
-    search_overlap: float = param(0.8, 'Search sweep spacing = 2 x detection_range x overlap', low=0.1,
-                                  high=1.0, read_only=True)
-    search_pattern: str = param('spiral', 'Coverage pattern', choices=('spiral', 'square'), read_only=True)
-    search_scan: bool = param(True, 'Turn once on the spot (three 120 deg steps) before the search pattern',
-                              read_only=True)
-    search_goal_tolerance: float = param(1.5, 'Reaching a search waypoint or an approximate location',
-                                         unit='m', low=0.1, high=10.0, read_only=True)
-    goal_tolerance_fraction: float = param(0.4, 'gnss legs: navigator tolerance = this x leg tolerance',
-                                           low=0.05, high=1.0, read_only=True)
-    approach_standoff: float = param(1.0, 'Stop this far short of a post', unit='m', low=0.0,
-                                     high=5.0, read_only=True)
-    object_standoff: float = param(0.5, 'Stop this far short of a ground object', unit='m', low=0.0,
-                                   high=5.0, read_only=True)
-    approach_goal_tolerance: float = param(0.3, 'Navigator tolerance of approach goals', unit='m', low=0.05,
-                                           high=5.0, read_only=True)
-    gate_entry_distance: float = param(2.5, 'Entry point before a gate, on its normal', unit='m', low=0.5,
-                                       high=20.0, read_only=True)
-    gate_exit_distance: float = param(2.0, 'Exit point past a gate', unit='m', low=0.5, high=20.0,
-                                      read_only=True)
-    gate_pass_margin: float = param(0.3, 'A gate counts as passed when the track crossed its line this far '
-                                    'inside the posts', unit='m', low=0.0, high=5.0, read_only=True)
-    gate_half_width: float = param(1.0, 'Half width assumed for a gate whose two posts were not both seen',
-                                   unit='m', low=0.3, high=10.0, read_only=True)
-    resume_after_takeover: bool = param(True, 'Resume by itself when a teleop takeover ends (else wait '
-                                        'for mission/resume)')
     autonomy_source: str = param('autonomy', 'Arbitration source name of autonomy; sources of higher '
                                  'priority in the arbitration table are teleop', read_only=True)
     arbitration_file: str = param('', 'Arbitration table; empty = config/arbitration.yaml', read_only=True)
@@ -184,12 +154,15 @@ class MissionExecutive(Node):
     Progress (finished legs and outcomes, a pause or a return in progress) is saved atomically to
     ``progress_file``; a respawned node restores an unfinished mission of this boot (``auto_resume``)
     paused, and ``mission/resume`` continues it; a re-sent identical goal attaches to it.
-    Parameters: see MissionParams (distances m, times s).
+    Parameters: MissionParams (the node's own) and ExecutiveConfig (mission behaviour; distances m, times s).
     """
 
     def __init__(self, **node_kwargs):
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = p = declare_params(self, MissionParams)
+        self.executive_config = declare_params(self, ExecutiveConfig)
+        # resume_after_takeover is the one writable setting: read by the step, also for a running mission
+        watch_params(self, ExecutiveConfig, lambda _new: None, attribute='executive_config')
         self._teleop = teleop_sources(p.arbitration_file, p.autonomy_source)
         self._progress_path = Path(p.progress_file) if p.progress_file else default_progress_file()
         self._mission_dirs = default_mission_dirs() + [Path(d) for d in p.allowed_mission_dirs if d]
@@ -283,13 +256,6 @@ class MissionExecutive(Node):
         alt = datum.altitude if math.isfinite(datum.altitude) else mission.datum.altitude
         return LocalTangentPlane(datum.latitude, datum.longitude, alt)
 
-    def _executive_config(self) -> ExecutiveConfig:
-        p = self.params
-        names = {f.name for f in dataclasses.fields(ExecutiveConfig)}
-        values = {name: getattr(p, name) for name in names if hasattr(p, name)}
-        values['resume_after_takeover'] = self.get_parameter('resume_after_takeover').value
-        return ExecutiveConfig(**values)
-
     def _load_progress(self) -> persistence.Progress | None:
         """The progress file, or None when there is none or it is damaged (then it is moved aside)."""
         try:
@@ -312,7 +278,7 @@ class MissionExecutive(Node):
         if resume_leg:
             self.get_logger().info(f'resuming mission {mission.name!r} at leg {first + 1} '
                                    f'from {self._progress_path}')
-        executive = Executive(targets_from_mission(mission, self._plane(mission)), self._executive_config(),
+        executive = Executive(targets_from_mission(mission, self._plane(mission)), self.executive_config,
                               first, prior)
         run = Run(mission, text, source, digest, executive, self._now(), goal_handle)
         if self._pose is not None:
@@ -503,7 +469,7 @@ class MissionExecutive(Node):
                 elif self._teleop_active and not teleop:
                     ex.handle(Event.RELEASE, now)
                     self.get_logger().info(f'teleop released: {ex.state.value}')
-                resume = self.get_parameter('resume_after_takeover').value
+                resume = self.executive_config.resume_after_takeover
                 if resume != ex.config.resume_after_takeover:
                     ex.config = dataclasses.replace(ex.config, resume_after_takeover=resume)
                 while self._nav_events:

@@ -29,7 +29,7 @@ from rover_stack.base_station.command_msg import base_link_twist
 from rover_stack.base_station.protocol import Limits
 from rover_stack.base_station.web_server import ServerThread, make_app
 from rover_stack.common.node_main import run_node
-from rover_stack.common.params import declare_params, param
+from rover_stack.common.params import declare_params, override_of, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 from rover_stack.perception.image_pipeline import image_to_rgb
 from rover_stack.tf.transform import yaw_from_quaternion
@@ -139,8 +139,8 @@ class WebBridge(Node):
 
     def _token(self, p: BridgeParams) -> str:
         """The operator token from ``token_file``: never a parameter, never in the log (/rosout)."""
-        given = self._parameter_overrides.get('token')
-        if given is not None and given.value:
+        given = override_of(self, 'token')
+        if given:
             raise ValueError('token: not a parameter (any DDS participant can read parameters); put the '
                              'token in a file of mode 0600 and set token_file')
         path = Path(p.token_file).expanduser() if p.token_file else token_store.DEFAULT_TOKEN_FILE

@@ -1,6 +1,7 @@
 """Parameter metadata on dataclass fields: description, unit, range, choices, read-only. Pure Python.
 
-An algorithm core's config (or a node's parameter class) declares each setting once with ``param``;
+An algorithm core's config (or a node's parameter class) declares each setting once with ``param``
+(fields without it are internal constants, not parameters);
 ``rover_stack.common.params`` turns such a dataclass into ROS parameters (``declare_params``,
 ``watch_params``), and the same metadata validates values here, without rclpy, so simulator and core
 modules can describe their settings without loading ROS.
@@ -22,6 +23,12 @@ def param(default: Any, description: str, *, unit: str = '', low: float | None =
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={_META: meta})
     return dataclasses.field(default=default, metadata={_META: meta})
+
+
+def declared(cls) -> list[dataclasses.Field]:
+    """The fields of dataclass ``cls`` made with ``param``: the ROS parameters it declares. A core's
+    config may keep other fields (internal constants) that are not parameters."""
+    return [f for f in dataclasses.fields(cls) if _META in f.metadata]
 
 
 def spec(field: dataclasses.Field) -> dict:
@@ -48,7 +55,7 @@ def validate(name: str, value: Any, meta: dict) -> str | None:
 
 def check_changes(cls, parameters, prefix: str = '') -> str | None:
     """Validate a list of rclpy Parameters against ``cls``; an error message, or None if all fine."""
-    fields = {prefix + f.name: f for f in dataclasses.fields(cls)}
+    fields = {prefix + f.name: f for f in declared(cls)}
     for parameter in parameters:
         field = fields.get(parameter.name)
         if field is None:
@@ -61,13 +68,13 @@ def check_changes(cls, parameters, prefix: str = '') -> str | None:
 
 def writable(cls) -> list[str]:
     """Names of the fields of ``cls`` that may change at run time (no ``read_only``)."""
-    return [f.name for f in dataclasses.fields(cls) if _META in f.metadata and not spec(f)['read_only']]
+    return [f.name for f in declared(cls) if not spec(f)['read_only']]
 
 
 def changed_params(current, parameters, prefix: str = ''):
     """``current`` (a params dataclass) with the values of ``parameters`` (rclpy Parameters) that name
-    its fields; a float field given an integer takes it as a float. Other names are ignored."""
-    fields = {prefix + f.name: f for f in dataclasses.fields(current)}
+    its parameter fields; a float field given an integer takes it as a float. Other names are ignored."""
+    fields = {prefix + f.name: f for f in declared(type(current))}
     changes = {}
     for parameter in parameters:
         field = fields.get(parameter.name)

@@ -27,9 +27,9 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 
-from rover_stack.common.param_spec import changed_params, check_changes, param, spec, validate
+from rover_stack.common.param_spec import changed_params, check_changes, declared, param, spec, validate
 
-__all__ = ['declare_params', 'param', 'watch_params']
+__all__ = ['declare_params', 'override_of', 'param', 'watch_params']
 
 def _descriptor(field: dataclasses.Field, meta: dict):
     text = meta['description'] + (f" [{meta['unit']}]" if meta['unit'] else '')
@@ -46,8 +46,17 @@ def _descriptor(field: dataclasses.Field, meta: dict):
     return descriptor
 
 
+def override_of(node, name: str):
+    """The value this node's overrides (``-p``, YAML, launch) give ``name``, read through the public API:
+    declared untyped, read, undeclared again; None when not given."""
+    value = node.declare_parameter(name, None, ParameterDescriptor(dynamic_typing=True)).value
+    node.undeclare_parameter(name)
+    return value
+
+
 def declare_params(node, cls, prefix: str = ''):
-    """Declare every field of dataclass ``cls`` on ``node`` and return an instance with the values.
+    """Declare every ``param`` field of dataclass ``cls`` on ``node``; an instance with the values (other
+    fields keep their defaults).
 
     Raises ValueError naming the parameter when a value is out of range or of the wrong type (also
     when rclpy refuses it against the descriptor's range), so ``run_node`` logs one clear line and
@@ -55,7 +64,7 @@ def declare_params(node, cls, prefix: str = ''):
     are refused by rclpy.
     """
     values = {}
-    for field in dataclasses.fields(cls):
+    for field in declared(cls):
         meta = spec(field)
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         name = prefix + field.name
@@ -65,8 +74,7 @@ def declare_params(node, cls, prefix: str = ''):
         except InvalidParameterTypeException as error:
             # '-p rate:=10' (or a launch argument '10') arrives as an integer; for a float parameter
             # that means 10.0, where rclpy alone refuses it.
-            override = getattr(node, '_parameter_overrides', {}).get(name)
-            number = None if override is None else override.value
+            number = override_of(node, name)
             if not (isinstance(default, float) and isinstance(number, int) and not isinstance(number, bool)):
                 raise ValueError(f'{node.get_name()}: parameter {name} refused: {error}') from None
             try:
@@ -84,21 +92,24 @@ def declare_params(node, cls, prefix: str = ''):
     return cls(**values)
 
 
-def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = '') -> None:
-    """Apply run-time changes of ``node.params`` (a ``cls`` instance from ``declare_params``).
+def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = '',
+                 attribute: str = 'params') -> None:
+    """Apply run-time changes of ``node.<attribute>`` (a ``cls`` instance from ``declare_params``).
 
-    On ``ros2 param set``: the same range checks as at start-up, then ``apply(new_params)``, which puts
+    On ``ros2 param set``: the same range checks as at start-up, then ``apply(new_values)``, which puts
     the values to use (e.g. rebuilds a core's limits) and returns None, or refuses with a message and
-    changes nothing (e.g. a cross-field rule of the core). Accepted changes are logged.
+    changes nothing (e.g. a cross-field rule of the core). Accepted changes are logged. A node whose
+    parameters come from two dataclasses (its own and its core's config) watches each with its attribute.
     """
+    names = {prefix + f.name for f in declared(cls)}
+
     def on_set(parameters) -> SetParametersResult:
-        ours = [p for p in parameters if p.name.startswith(prefix) and
-                p.name[len(prefix):] in {f.name for f in dataclasses.fields(cls)}]
+        ours = [p for p in parameters if p.name in names]
         if not ours:
             return SetParametersResult(successful=True)
         error = check_changes(cls, ours, prefix)
         if error is None:
-            new = changed_params(node.params, ours, prefix)
+            new = changed_params(getattr(node, attribute), ours, prefix)
             try:
                 error = apply(new)
             except ValueError as exc:
@@ -106,7 +117,7 @@ def watch_params(node, cls, apply: Callable[[Any], str | None], prefix: str = ''
         if error is not None:
             node.get_logger().warning(f'parameter change refused: {error}')
             return SetParametersResult(successful=False, reason=error)
-        node.params = new
+        setattr(node, attribute, new)
         node.get_logger().info('parameters changed: ' + ', '.join(f'{p.name}={p.value}' for p in ours))
         return SetParametersResult(successful=True)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rover_stack.common.angles import wrap_angle
+from rover_stack.common.param_spec import param
 from rover_stack.localization import models
 from rover_stack.localization.gating import mahalanobis_squared, passes_gate, symmetric_positive_definite
 from rover_stack.localization.heading import HeadingInitializer
@@ -37,35 +38,49 @@ SENSORS = ('odom', 'imu', 'imu_yaw', 'gnss', 'landmark')
 
 @dataclass
 class EkfConfig:
-    """Filter tuning. Variances in unit^2, spectral densities in unit^2/s."""
-    q_position: float = 0.005       # m^2/s, along the heading: slip, odometry scale error
+    """Filter tuning. Variances in unit^2, spectral densities in unit^2/s. The ``param`` fields are
+    ekf_localization's ROS parameters, declared from here (the noise figures writable at run time, the
+    gates and heading fit read-only); the others are internal constants (lever_arm comes from the robot
+    description)."""
+    q_position: float = param(0.005, 'Process noise: position', unit='m^2/s', low=0.0, high=100.0)
     q_lateral: float = 0.0002       # m^2/s, across the heading: sideways sliding
-    q_yaw: float = 1.0e-6           # rad^2/s (the yaw follows the yaw-rate state)
-    q_speed: float = 0.5            # (m/s)^2/s, acceleration
-    q_yaw_rate: float = 0.5         # (rad/s)^2/s, angular acceleration
-    q_gyro_bias: float = 1.0e-9     # (rad/s)^2/s, bias random walk
+    q_yaw: float = param(1.0e-6, 'Process noise: yaw', unit='rad^2/s', low=0.0, high=10.0)
+    q_speed: float = param(0.5, 'Process noise: speed', unit='(m/s)^2/s', low=0.0, high=100.0)
+    q_yaw_rate: float = param(0.5, 'Process noise: yaw rate', unit='(rad/s)^2/s', low=0.0, high=100.0)
+    q_gyro_bias: float = param(1.0e-9, 'Process noise: gyro bias', unit='(rad/s)^2/s', low=0.0, high=1.0)
     initial_speed_variance: float = 1.0
     initial_yaw_rate_variance: float = 1.0
     initial_gyro_bias_variance: float = 1.0e-4
-    odom_speed_variance: float = 0.0025      # (m/s)^2, when the message has none
-    odom_yaw_rate_variance: float = 0.02     # (rad/s)^2, skid steer slips: keep it loose
-    odom_yaw_rate_slip: float = 0.5          # relative 1 sigma of the odometry yaw rate (skid slip in turns)
+    odom_speed_variance: float = param(0.0025, 'Odometry speed variance if the message has none',
+                                       unit='(m/s)^2', low=1e-8, high=100.0)
+    odom_yaw_rate_variance: float = param(0.02, 'Odometry yaw-rate variance (straight driving) if the '
+                                          'message has none or use_odom_covariance is false',
+                                          unit='(rad/s)^2', low=1e-8, high=100.0)
+    odom_yaw_rate_slip: float = param(0.5, 'Relative 1-sigma error of the odometry yaw rate (skid-steer '
+                                      'slip in turns): adds (slip * w)^2 to its variance', low=0.0, high=5.0)
     stationary_threshold: float = 1.0e-3     # odometry |v| (m/s) and |w| (rad/s) at or below: standing still
     stationary_variance: float = 1.0e-6      # (m/s)^2, (rad/s)^2 of the zero twist while standing still
-    gyro_variance: float = 1.0e-4            # (rad/s)^2
-    imu_yaw_variance: float = 0.05           # rad^2
-    gnss_variance: float = 6.25              # m^2 per axis, NavSatFix COVARIANCE_TYPE_UNKNOWN
-    landmark_range_variance: float = 0.04    # m^2
-    landmark_bearing_variance: float = 0.0025  # rad^2
-    gate_odom: float = 13.8          # chi-square thresholds (<= 0: no gating)
-    gate_imu: float = 10.8
-    gate_imu_yaw: float = 10.8
-    gate_gnss: float = 13.8
-    gate_landmark: float = 13.8
+    gyro_variance: float = param(1.0e-4, 'Gyro z variance if the message has none', unit='(rad/s)^2',
+                                 low=1e-10, high=10.0)
+    imu_yaw_variance: float = param(0.05, 'IMU yaw variance if the message has none', unit='rad^2',
+                                    low=1e-8, high=10.0)
+    gnss_variance: float = param(6.25, 'Fix variance per axis for COVARIANCE_TYPE_UNKNOWN', unit='m^2',
+                                 low=1e-6, high=1.0e4)
+    landmark_range_variance: float = param(0.04, 'Marker range variance', unit='m^2', low=1e-8, high=100.0)
+    landmark_bearing_variance: float = param(0.0025, 'Marker bearing variance', unit='rad^2', low=1e-8,
+                                             high=10.0)
+    gate_odom: float = param(13.8, 'Chi-square gate, odometry (2 dof; <= 0 off)', low=0.0, high=1e6,
+                             read_only=True)
+    gate_imu: float = param(10.8, 'Chi-square gate, gyro (1 dof)', low=0.0, high=1e6, read_only=True)
+    gate_imu_yaw: float = param(10.8, 'Chi-square gate, IMU yaw (1 dof)', low=0.0, high=1e6, read_only=True)
+    gate_gnss: float = param(13.8, 'Chi-square gate, GNSS (2 dof)', low=0.0, high=1e6, read_only=True)
+    gate_landmark: float = param(13.8, 'Chi-square gate, marker range/bearing (2 dof)', low=0.0, high=1e6,
+                                 read_only=True)
     max_consecutive_rejections: dict = field(default_factory=lambda: {
         'odom': 25, 'imu': 50, 'imu_yaw': 20, 'gnss': 100, 'landmark': 10})
     lever_arm: tuple = (0.0, 0.0, 0.0)      # m, GNSS antenna in base_link
-    heading_init_distance: float = 8.0      # m of dead-reckoned track before the GNSS heading fit
+    heading_init_distance: float = param(8.0, 'Track length before the heading is fitted from GNSS',
+                                         unit='m', low=1.0, high=1000.0, read_only=True)
     heading_init_min_variance: float = 1.0e-3   # rad^2 (~1.8 deg)
     covariance_floor: float = 1.0e-9
     covariance_ceiling: float = 1.0e6

@@ -3,7 +3,7 @@ and publishes the map pose and the map -> odom transform (REP-105)."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, replace
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -98,43 +98,6 @@ class LocalizationParams:
                                 high=600.0, read_only=True)
     diagnostics_period: float = param(1.0, 'Period of the diagnostics message', unit='s', low=0.1, high=60.0,
                                       read_only=True)
-    # filter tuning (EkfConfig); the noise figures are tuned in the field: writable (ros2 param set)
-    q_position: float = param(0.005, 'Process noise: position', unit='m^2/s', low=0.0, high=100.0)
-    q_yaw: float = param(1.0e-6, 'Process noise: yaw', unit='rad^2/s', low=0.0, high=10.0)
-    q_speed: float = param(0.5, 'Process noise: speed', unit='(m/s)^2/s', low=0.0, high=100.0)
-    q_yaw_rate: float = param(0.5, 'Process noise: yaw rate', unit='(rad/s)^2/s', low=0.0, high=100.0)
-    q_gyro_bias: float = param(1.0e-9, 'Process noise: gyro bias', unit='(rad/s)^2/s', low=0.0, high=1.0)
-    odom_speed_variance: float = param(0.0025, 'Odometry speed variance if the message has none',
-                                       unit='(m/s)^2', low=1e-8, high=100.0)
-    odom_yaw_rate_variance: float = param(0.02, 'Odometry yaw-rate variance (straight driving) if the '
-                                          'message has none or use_odom_covariance is false',
-                                          unit='(rad/s)^2', low=1e-8, high=100.0)
-    odom_yaw_rate_slip: float = param(0.5, 'Relative 1-sigma error of the odometry yaw rate (skid-steer '
-                                      'slip in turns): adds (slip * w)^2 to its variance', low=0.0, high=5.0)
-    gyro_variance: float = param(1.0e-4, 'Gyro z variance if the message has none', unit='(rad/s)^2',
-                                 low=1e-10, high=10.0)
-    imu_yaw_variance: float = param(0.05, 'IMU yaw variance if the message has none', unit='rad^2',
-                                    low=1e-8, high=10.0)
-    gnss_variance: float = param(6.25, 'Fix variance per axis for COVARIANCE_TYPE_UNKNOWN', unit='m^2',
-                                 low=1e-6, high=1.0e4)
-    landmark_range_variance: float = param(0.04, 'Marker range variance', unit='m^2', low=1e-8, high=100.0)
-    landmark_bearing_variance: float = param(0.0025, 'Marker bearing variance', unit='rad^2', low=1e-8,
-                                             high=10.0)
-    gate_odom: float = param(13.8, 'Chi-square gate, odometry (2 dof; <= 0 off)', low=0.0, high=1e6,
-                             read_only=True)
-    gate_imu: float = param(10.8, 'Chi-square gate, gyro (1 dof)', low=0.0, high=1e6, read_only=True)
-    gate_imu_yaw: float = param(10.8, 'Chi-square gate, IMU yaw (1 dof)', low=0.0, high=1e6, read_only=True)
-    gate_gnss: float = param(13.8, 'Chi-square gate, GNSS (2 dof)', low=0.0, high=1e6, read_only=True)
-    gate_landmark: float = param(13.8, 'Chi-square gate, marker range/bearing (2 dof)', low=0.0, high=1e6,
-                                 read_only=True)
-    heading_init_distance: float = param(8.0, 'Track length before the heading is fitted from GNSS',
-                                         unit='m', low=1.0, high=1000.0, read_only=True)
-
-
-def ekf_config(p: LocalizationParams, lever_arm) -> EkfConfig:
-    names = {f.name for f in fields(EkfConfig)}
-    values = {k: v for k, v in asdict(p).items() if k in names}
-    return EkfConfig(lever_arm=tuple(lever_arm), **values)
 
 
 def measured_variance(value: float, default: float, maximum: float) -> float:
@@ -166,8 +129,9 @@ class EkfLocalization(Node):
     Services:
       * ``from_ll`` (rover_interfaces/FromLL): lat/lon/alt -> map point.
       * ``to_ll`` (rover_interfaces/ToLL): map point -> lat/lon/alt.
-    Parameters: see ``LocalizationParams`` (units in each description); the process and measurement noise
-    figures may be changed at run time (``ros2 param set``), the others are read-only.
+    Parameters: ``LocalizationParams`` (the node's own) and the filter tuning of ``EkfConfig`` (units in each
+    description); the process and measurement noise figures may be changed at run time (``ros2 param
+    set``), the others are read-only.
     Callbacks only queue stamped measurements; a timer at ``rate`` Hz applies those older than
     ``queue_delay`` in stamp order and publishes; a GNSS fix or marker sighting later than that, by up to
     ``history_length``, rewinds the filter and is replayed in order (``LaggedFilter``).
@@ -186,10 +150,11 @@ class EkfLocalization(Node):
         mount_rpy = imu.rpy if imu else (0.0, 0.0, 0.0)
         # None when the IMU is mounted aligned with base_link (the common case: no rotation per message)
         self._imu_mount = Transform.from_xyz_rpy((0.0, 0.0, 0.0), mount_rpy) if any(mount_rpy) else None
-        self.localizer = Localizer(ekf_config(p, lever_arm))
+        self.ekf_config = replace(declare_params(self, EkfConfig), lever_arm=tuple(lever_arm))
+        self.localizer = Localizer(self.ekf_config)
         # ros2 param set of the noise figures: the filter uses them from its next step on
-        watch_params(self, LocalizationParams, lambda new: setattr(self.localizer, 'config',
-                                                                     ekf_config(new, lever_arm)))
+        watch_params(self, EkfConfig, lambda new: setattr(self.localizer, 'config', new),
+                     attribute='ekf_config')
         self.datum = DatumKeeper()
         self.markers: dict[int, tuple[float, float]] = {}
         self._configure_datum_and_markers(p)
@@ -222,7 +187,7 @@ class EkfLocalization(Node):
             f'{len(self.markers)} known markers; heading from IMU yaw' if p.use_imu_yaw else
             f'robot {geometry.name}: GNSS lever arm {tuple(lever_arm)} m; datum from {p.datum_source}; '
             f'{len(self.markers)} known markers; heading from the GNSS track after '
-            f'{p.heading_init_distance:g} m')
+            f'{self.ekf_config.heading_init_distance:g} m')
 
     def _configure_datum_and_markers(self, p: LocalizationParams) -> None:
         try:
@@ -260,13 +225,13 @@ class EkfLocalization(Node):
         self.get_logger().warning(f'{sensor}: measurement rejected ({reason})', throttle_duration_sec=5.0)
 
     def _on_odom(self, msg: Odometry) -> None:
-        p, cov = self.params, msg.twist.covariance
+        p, c, cov = self.params, self.ekf_config, msg.twist.covariance
         stamp = stamp_seconds(msg.header.stamp)
         if p.use_odom_covariance:
-            var_v = measured_variance(cov[0], p.odom_speed_variance, p.odom_max_variance)
-            var_w = measured_variance(cov[35], p.odom_yaw_rate_variance, p.odom_max_variance)
+            var_v = measured_variance(cov[0], c.odom_speed_variance, p.odom_max_variance)
+            var_w = measured_variance(cov[35], c.odom_yaw_rate_variance, p.odom_max_variance)
         else:
-            var_v, var_w = p.odom_speed_variance, p.odom_yaw_rate_variance
+            var_v, var_w = c.odom_speed_variance, c.odom_yaw_rate_variance
         q = msg.pose.pose.orientation
         pose = msg.pose.pose.position
         try:
@@ -278,7 +243,7 @@ class EkfLocalization(Node):
                       (twist.linear.x, twist.angular.z, var_v, var_w, Pose2D(pose.x, pose.y, yaw)))
 
     def _on_imu(self, msg: Imu) -> None:
-        p = self.params
+        c = self.ekf_config
         stamp = stamp_seconds(msg.header.stamp)
         if msg.angular_velocity_covariance[0] == -1.0:
             rate, rate_var = None, None
@@ -287,7 +252,7 @@ class EkfLocalization(Node):
             if self._imu_mount is not None:
                 rate = float((self._imu_mount.rotation_matrix() @ np.array(
                     [msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z]))[2])
-            rate_var = measured_variance(msg.angular_velocity_covariance[8], p.gyro_variance, 1.0e3)
+            rate_var = measured_variance(msg.angular_velocity_covariance[8], c.gyro_variance, 1.0e3)
         attitude = None
         if msg.orientation_covariance[0] != -1.0:
             q = msg.orientation
@@ -305,7 +270,7 @@ class EkfLocalization(Node):
             cov = msg.orientation_covariance
             self._roll_pitch_variance = (measured_variance(cov[0], NOT_MEASURED, NOT_MEASURED * 10),
                                          measured_variance(cov[4], NOT_MEASURED, NOT_MEASURED * 10))
-            yaw_var = measured_variance(cov[8], p.imu_yaw_variance, 1.0e3)
+            yaw_var = measured_variance(cov[8], c.imu_yaw_variance, 1.0e3)
         self._enqueue('imu', stamp, 'imu', (rate, rate_var, attitude, yaw_var if attitude else None))
 
     def _on_fix(self, msg: NavSatFix) -> None:
@@ -315,8 +280,8 @@ class EkfLocalization(Node):
         if problem:
             self._rejected('gnss', problem)
             return
-        cov, problem = fix_covariance(msg.position_covariance, msg.position_covariance_type, p.gnss_variance,
-                                      p.gnss_min_variance, p.gnss_max_variance)
+        cov, problem = fix_covariance(msg.position_covariance, msg.position_covariance_type,
+                                      self.ekf_config.gnss_variance, p.gnss_min_variance, p.gnss_max_variance)
         if problem:
             self._rejected('gnss', problem)
             return
@@ -491,7 +456,8 @@ class EkfLocalization(Node):
             messages.append('waiting for a GNSS fix')
         elif not loc.heading_initialized:
             level = max(level, DiagnosticStatus.WARN)
-            messages.append(f'heading unknown: drive {p.heading_init_distance:g} m for the GNSS heading')
+            distance = self.ekf_config.heading_init_distance
+            messages.append(f'heading unknown: drive {distance:g} m for the GNSS heading')
         if messages:
             self.get_logger().warning('; '.join(messages), throttle_duration_sec=10.0)
         values = {
