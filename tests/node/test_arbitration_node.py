@@ -13,6 +13,7 @@ from std_msgs.msg import Bool, String
 
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.drive.arbitration_node import CommandArbitration
+from rover_stack.testing.held_clock import HeldClock
 from rover_stack.testing.waiting import spin_for, spin_until
 
 TABLE = {
@@ -160,3 +161,38 @@ def test_the_winner_s_stamp_is_forwarded_and_stale_twists_never_win(rig):
     forwarded = [ns(m.header.stamp) for m in rig.out[-10:]]
     # to within 1 us: the stamp travels through the core as float seconds (~0.2 us resolution now)
     assert all(any(abs(f - ns(s)) <= 1000 for s in sent) for f in forwarded), 'cmd_vel was re-stamped'
+
+
+def test_the_winner_and_a_lock_go_out_on_arrival_not_on_the_next_tick(tmp_path):
+    # Simulated time held between two /clock messages: the 1 Hz timer cannot tick, so each output here
+    # comes from an input's arrival (event-driven path, issue #23).
+    path = tmp_path / 'arbitration.yaml'
+    path.write_text(yaml.safe_dump(TABLE))
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    node = CommandArbitration(context=ctx, parameter_overrides=[
+        Parameter('inputs_file', value=str(path)), Parameter('rate', value=1.0), Parameter('use_sim_time', value=True)])
+    probe = rclpy.create_node('arbitration_event_probe', context=ctx)
+    executor = SingleThreadedExecutor(context=ctx)
+    executor.add_node(node)
+    executor.add_node(probe)
+    try:
+        rig, clock = Rig(node, probe, executor), HeldClock(probe)
+        clock.set(executor, node, 100.0)
+        spin_until(executor, lambda: rig.out and rig.autonomy.get_subscription_count() > 0, 10.0, 'discovery')
+        clock.set(executor, node, 100.3)                  # the next tick is due at 101 s
+        rig.out.clear()
+        msg = TwistStamped()
+        msg.header.stamp = node.get_clock().now().to_msg()
+        msg.twist.linear.x = 0.25
+        rig.autonomy.publish(msg)
+        spin_until(executor, lambda: rig.output_is(0.25, 'autonomy'), 10.0, 'the autonomy twist forwarded')
+        assert rig.out[-1].header.stamp == msg.header.stamp                 # its stamp kept
+        rig.estop.publish(Bool(data=True))
+        spin_until(executor, lambda: rig.output_is(0.0, 'lock:estop'), 10.0, 'zero on the lock')
+        assert node.get_clock().now().nanoseconds == 100_300_000_000      # time held: no tick ran
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        probe.destroy_node()
+        ctx.try_shutdown()

@@ -19,6 +19,7 @@ from std_srvs.srv import Trigger
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.description.geometry import load_geometry
 from rover_stack.drive.controller_node import DriveController
+from rover_stack.testing.held_clock import HeldClock
 from rover_stack.testing.waiting import spin_for, spin_until
 
 CONFIG = Path(__file__).resolve().parents[2] / 'config'
@@ -364,3 +365,41 @@ def test_corner_odometry_from_separate_wheel_and_steering_messages(context):
         assert h.odom[-1].pose.pose.position.x > 0.1
     finally:
         h.close()
+
+
+def test_a_command_reaches_the_wheels_on_arrival_not_on_the_next_tick(context):
+    # Simulated time held between two /clock messages: the 1 Hz timer cannot tick, so the wheel command
+    # that carries the twist can only come from the twist's arrival (event-driven path, issue #23).
+    node = DriveController(context=context, parameter_overrides=[
+        Parameter('robot_config', value=SKID4), Parameter('use_sim_time', value=True), Parameter('rate', value=1.0),
+        Parameter('linear_max_acceleration', value=100.0), Parameter('linear_max_deceleration', value=100.0)])
+    probe = rclpy.create_node('drive_event_probe', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    try:
+        clock, wheels = HeldClock(probe), []
+        hardware = probe.create_publisher(Bool, 'hardware_estop', latched_qos())
+        probe.create_timer(0.2, lambda: hardware.publish(Bool(data=False)))     # wall time: always beating
+        probe.create_subscription(JointState, 'wheel_commands', wheels.append, command_qos())
+        cmd = probe.create_publisher(TwistStamped, 'cmd_vel', command_qos())
+        reset = probe.create_client(Trigger, 'reset_estop')
+        clock.set(executor, node, 100.0)
+        spin_until(executor, lambda: reset.service_is_ready() and cmd.get_subscription_count() > 0
+                   and node.core.active_estop_sources(node._now()) == (), 10.0, 'controller up, hardware heard')
+        future = reset.call_async(Trigger.Request())
+        spin_until(executor, future.done, 10.0, 'reset_estop response')
+        assert future.result().success, future.result().message
+        clock.set(executor, node, 100.3)                 # the next tick is due at 101 s
+        wheels.clear()
+        msg = TwistStamped()
+        msg.header.stamp, msg.header.frame_id = node.get_clock().now().to_msg(), 'base_link'
+        msg.twist.linear.x = 0.5
+        cmd.publish(msg)
+        spin_until(executor, lambda: any(math.isclose(wheel_speed(m), 0.5 / RADIUS) for m in wheels), 10.0,
+                   'the wheel command carrying 0.5 m/s')
+        assert node.get_clock().now().nanoseconds == 100_300_000_000     # time held: no tick ran
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        probe.destroy_node()

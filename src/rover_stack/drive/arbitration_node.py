@@ -17,6 +17,7 @@ from rover_stack.common.share_files import config_dir
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.drive.arbitration import (
     IDLE,
+    LOCK_PREFIX,
     Arbiter,
     ArbitrationConfigError,
     load_inputs,
@@ -29,8 +30,8 @@ NODE_NAME = 'cmd_arbitration'
 class ArbitrationParams:
     inputs_file: str = param(
         '', 'YAML table of sources and locks; empty = the package config/arbitration.yaml', read_only=True)
-    rate: float = param(50.0, 'Output rate of cmd_vel (zero twists included)', unit='Hz', low=1.0,
-                        high=1000.0, read_only=True)
+    rate: float = param(50.0, 'Heartbeat rate of cmd_vel, zeros included (the winner goes out on arrival)',
+                        unit='Hz', low=1.0, high=1000.0, read_only=True)
     frame_id: str = param('base_link', 'frame_id written in the output header', read_only=True)
     max_stamp_future: float = param(0.5, 'Source twists stamped further ahead of now than this are dropped',
                                     unit='s', low=0.0, high=10.0, read_only=True)
@@ -53,9 +54,11 @@ class CommandArbitration(Node):
       * each lock topic (std_msgs/Bool, true = engaged): latched plus best-effort volatile
         subscriptions, so publishers of either QoS match.
     Publishes:
-      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable) at ``rate`` Hz, always: the winner's twist
-        with the winner's stamp (its arrival time if unstamped), or zero stamped now when locked or when
-        every source has timed out.
+      * ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): the winner's twist with the winner's stamp
+        (its arrival time if unstamped), or zero stamped now when locked or when every source has timed
+        out. Event-driven: published when the winning source's twist arrives and when a lock changes the
+        output; a ``rate`` Hz timer publishes as well unless an output went out less than half a period
+        before (timeouts, expiring locks and the zero while idle: never silence).
       * ``active_source`` (std_msgs/String, latched) on change: source name, ``lock:<name>`` or ``idle``.
       * ``diagnostics`` (diagnostic_msgs/DiagnosticArray): active input, received and dropped counts.
     Parameters: ``inputs_file`` (path), ``rate`` (Hz), ``frame_id``, ``max_stamp_future`` (s),
@@ -73,20 +76,24 @@ class CommandArbitration(Node):
         self.arbiter = Arbiter(config, p.max_stamp_future)
         self._active: str | None = None
         self._reported_drops = 0
+        self._published_at: float | None = None     # s (node clock) of the last cmd_vel
         for source in config.sources:
             def on_twist(msg, name=source.name):
-                stamp = stamp_seconds(msg.header.stamp)
-                self.arbiter.on_twist(name, _twist_tuple(msg), self._now(), stamp if stamp > 0.0 else None)
+                stamp, now = stamp_seconds(msg.header.stamp), self._now()
+                if self.arbiter.on_twist(name, _twist_tuple(msg), now, stamp if stamp > 0.0 else None):
+                    self._decide(now, arrived=name)
             self.create_subscription(TwistStamped, source.topic, on_twist, command_qos())
         for lock in config.locks:
             def on_lock(msg, name=lock.name):
-                self.arbiter.on_lock(name, msg.data, self._now())
+                now = self._now()
+                self.arbiter.on_lock(name, msg.data, now)
+                self._decide(now, arrived=LOCK_PREFIX + name)
             for qos in (latched_qos(), sensor_qos(depth=10)):
                 self.create_subscription(Bool, lock.topic, on_lock, qos)
         self._cmd_pub = self.create_publisher(TwistStamped, 'cmd_vel', command_qos())
         self._active_pub = self.create_publisher(String, 'active_source', latched_qos())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', command_qos())
-        self.create_timer(1.0 / p.rate, self._step)
+        self.create_timer(1.0 / p.rate, self._on_timer)
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
         table = ', '.join(f'{s.name}({s.priority}, {s.topic}, {s.timeout:g} s)' for s in config.sources)
         locks = ', '.join(f'{k.name}({k.priority}, {k.topic})' for k in config.locks) or 'none'
@@ -95,8 +102,21 @@ class CommandArbitration(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def _step(self) -> None:
-        result = self.arbiter.step(self._now())
+    def _on_timer(self) -> None:
+        """The heartbeat: timeouts and locks expiring, zero while idle; skipped right after an
+        event-driven output (less than half a period ago)."""
+        now = self._now()
+        if self._published_at is not None and 0.0 <= now - self._published_at < 0.5 / self.params.rate:
+            return
+        self._decide(now)
+
+    def _decide(self, now: float, arrived: str | None = None) -> None:
+        """Step the arbiter; publish unless the input that ``arrived`` changed nothing (a source that is
+        not the winner, a lock that decides nothing)."""
+        result = self.arbiter.step(now)
+        if arrived is not None and result.active != arrived and result.active == self._active:
+            return
+        self._published_at = now
         msg = TwistStamped()
         if result.stamp is None:
             msg.header.stamp = self.get_clock().now().to_msg()

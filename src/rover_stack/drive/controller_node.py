@@ -44,7 +44,8 @@ class DriveParams:
     robot_config: str = param(
         DEFAULT_ROBOT, 'Robot geometry: a variant name (skid4, skid6, corner6) from the package '
         'config/robot, or a path to a robot yaml', read_only=True)
-    rate: float = param(50.0, 'Control loop rate', unit='Hz', low=1.0, high=1000.0, read_only=True)
+    rate: float = param(50.0, 'Timer rate: ramps, timeouts, wheel-command heartbeat (a command applies on '
+                        'arrival)', unit='Hz', low=1.0, high=1000.0, read_only=True)
     cmd_timeout: float = param(0.5, 'No valid command for this long ramps the output to zero', unit='s',
                                low=0.02, high=5.0, read_only=True)
     max_stamp_age: float = param(1.0, 'Reject commands whose header stamp is older than this, and let an '
@@ -147,8 +148,10 @@ class DriveController(Node):
     Parameters: see ``DriveParams`` (limits in m/s, m/s^2, rad/s, rad/s^2; times in s). The six speed and
     acceleration limits may be changed at run time (``ros2 param set``), within their ranges and below the
     reject thresholds; the others are read-only.
-    Callbacks only store; one timer at ``rate`` Hz steps the core and publishes. Zero wheel speeds
-    are published on e-stop, on command timeout (after a ramp) and on shutdown.
+    Event-driven: an accepted command (and an e-stop going active) steps the core and publishes at once;
+    a timer at ``rate`` Hz steps it too (ramps, timeouts, the wheel-command heartbeat) unless a step ran
+    less than half a period before. The core's limits use the time between steps (at most 0.1 s). Zero
+    wheel speeds are published on e-stop, on command timeout (after a ramp) and on shutdown.
     """
 
     def __init__(self, **node_kwargs):
@@ -182,13 +185,16 @@ class DriveController(Node):
         for topic in ESTOP_SOURCES:
             def on_estop(msg, source=topic):
                 self.core.set_estop(source, msg.data, self._now())
+                if msg.data:
+                    self._step()             # the zero goes out now, not at the next tick
             for qos in (latched_qos(), sensor_qos(depth=10)):
                 self.create_subscription(Bool, topic, on_estop, qos)
         self.create_subscription(JointState, 'joint_states', self._on_joint_states, sensor_qos(depth=20))
         self.create_service(Trigger, 'reset_estop', self._on_reset_estop)
 
         self._published_latch: bool | None = None
-        self._timer = self.create_timer(1.0 / p.rate, self._step)
+        self._stepped_at: float | None = None      # s (node clock) of the last step
+        self._timer = self.create_timer(1.0 / p.rate, self._on_timer)
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
         self.get_logger().info(
             f"robot '{self.geometry.name}' ({self.geometry.kinematics}, {len(self.geometry.wheels)} wheels) "
@@ -209,7 +215,9 @@ class DriveController(Node):
 
     def _take(self, v: float, w: float, stamp: float | None, frame_id: str = '') -> None:
         reason = self.core.command(v, w, self._now(), stamp, frame_id)
-        if reason is not None and reason != REJECT_ESTOP:    # latched: expected, counted in diagnostics
+        if reason is None:
+            self._step()                     # event-driven: the wheels get the command on its arrival
+        elif reason != REJECT_ESTOP:    # latched: expected, counted in diagnostics
             self.get_logger().warning(f'rejected command v={v} w={w}: {reason}', throttle_duration_sec=2.0)
 
     def _on_joint_states(self, msg: JointState) -> None:
@@ -230,9 +238,17 @@ class DriveController(Node):
             self.get_logger().warning(f'reset_estop refused: {response.message}')
         return response
 
-    # ---- the timer: step, then publish ----------------------------------------------------------
+    # ---- step, then publish: on a command's arrival and on the timer -----------------------------
+    def _on_timer(self) -> None:
+        """Ramps, timeouts and the heartbeat of the wheel commands; skipped right after an event-driven
+        step (less than half a period ago)."""
+        if self._stepped_at is not None and 0.0 <= self._now() - self._stepped_at < 0.5 / self.params.rate:
+            return
+        self._step()
+
     def _step(self) -> None:
         now = self._now()
+        self._stepped_at = now
         self._integrate_feedback()
         self._publish_command(self.core.step(now))
         latched = self.core.estop_latched
