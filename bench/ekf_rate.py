@@ -24,14 +24,15 @@ import time
 
 import numpy as np
 
+from rover_stack.localization.datum import DatumKeeper, make_datum
+from rover_stack.localization.ekf import EkfConfig, Localizer
+
 DATUM = (38.406, -110.792, 1400.0)
 RATES = {'imu': 200.0, 'odom': 50.0, 'gnss': 10.0}
 
 
 def core_rate(seconds: float = 3.0) -> tuple[float, int]:
     """(cycles per second of process time, cycles run)."""
-    from rover_stack.localization.ekf import EkfConfig, Localizer
-
     rng = np.random.default_rng(0)
     loc = Localizer(EkfConfig(lever_arm=(-0.3, 0.15, 0.6)))
     loc.update_yaw(0.0, 0.0, 1e-4)
@@ -55,12 +56,11 @@ def core_rate(seconds: float = 3.0) -> tuple[float, int]:
 
 def publisher_main(duration: float) -> None:
     """Separate process: publish IMU, odometry and GNSS at RATES for ``duration`` s."""
-    import rclpy
-    from nav_msgs.msg import Odometry
-    from sensor_msgs.msg import Imu, NavSatFix
+    import rclpy  # noqa: PLC0415 - --core-only needs no ROS
+    from nav_msgs.msg import Odometry  # noqa: PLC0415 - --core-only needs no ROS
+    from sensor_msgs.msg import Imu, NavSatFix  # noqa: PLC0415 - --core-only needs no ROS
 
-    from rover_stack.common.qos import command_qos, sensor_qos
-    from rover_stack.localization.datum import DatumKeeper, make_datum
+    from rover_stack.common.qos import command_qos, sensor_qos  # noqa: PLC0415 - --core-only needs no ROS
 
     rclpy.init()
     node = rclpy.create_node('ekf_bench_publisher')

@@ -32,9 +32,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
 
-    import rclpy
+    import rclpy  # noqa: PLC0415 - rclpy after arguments and ROS_DOMAIN_ID
 
-    from rover_stack.testing import localization_scenario as scenario
+    from rover_stack.testing import localization_scenario as scenario  # noqa: PLC0415 - rclpy after arguments and ROS_DOMAIN_ID
 
     print(f"{'seed':>4} " + ' '.join(f'{title:>13}' for _, title, _ in COLUMNS) + f" {'wall s':>7}")
     worst = {key: 0.0 for key, _, bound in COLUMNS if bound is not None}

@@ -31,6 +31,7 @@ Usage (in the dev env):  python bench/perception_rate.py [--frames 300] [--secon
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -53,6 +54,8 @@ from rover_stack.perception.camera_driver_node import camera_info_msg
 from rover_stack.perception.image_cdr import encode_image
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
+from rover_stack.sim.course import load_course
+from rover_stack.sim.sensors import ImageReading
 from rover_stack.tf.listener import StaticTransformBroadcaster
 from rover_stack.tf.transform import Transform
 
@@ -62,11 +65,7 @@ OPTICAL = Transform.from_xyz_rpy((0.45, 0.0, 0.45), (-math.pi / 2, 0.0, -math.pi
 
 def rendered_images(camera: CameraModel, count: int = 8) -> list[np.ndarray]:
     """Simulator frames at ``camera``'s size: the rover driving at urc_sprint's post 1 from 7.5 m."""
-    import dataclasses
-
-    from rover_stack.sim.course import load_course
-    from rover_stack.sim.engine import SimConfig, Simulator
-    from rover_stack.sim.sensors import ImageReading
+    from rover_stack.sim.engine import SimConfig, Simulator  # noqa: PLC0415 - mujoco: only for --images rendered
 
     course = dataclasses.replace(load_course('urc_sprint'), start_x=12.5, start_y=-5.3, start_yaw=0.05)
     config = SimConfig()

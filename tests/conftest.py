@@ -39,8 +39,8 @@ def pytest_configure(config):
 def nav2_missing() -> str:
     """Why Nav2's interfaces cannot be imported, or ''."""
     try:
-        import geographic_msgs.msg  # noqa: F401
-        import nav2_msgs.action  # noqa: F401
+        import geographic_msgs.msg  # noqa: F401, PLC0415 - nav2: optional
+        import nav2_msgs.action  # noqa: F401, PLC0415 - nav2: optional
     except ImportError as error:
         return (f'Nav2 interfaces missing ({error}): make test builds them into install-nav/ '
                 '(scripts/build_tools.sh ... nav); with a distro: apt install ros-jazzy-nav2-msgs')
@@ -104,7 +104,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def ros_context():
     """A private, initialised rclpy Context for one test."""
-    import rclpy
+    import rclpy  # noqa: PLC0415 - unit tier is rclpy-free
 
     context = rclpy.Context()
     rclpy.init(context=context)

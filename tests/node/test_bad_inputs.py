@@ -21,14 +21,35 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rcl_interfaces.srv import GetParameters
+from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
+from std_msgs.msg import Float64
 
+from rover_interfaces.action import NavigateToGoal
 from rover_interfaces.msg import MissionStatus
+from rover_stack.autonomy.gps_waypoints_node import GpsWaypointFollower
+from rover_stack.autonomy.mission_node import MissionExecutive
+from rover_stack.base_station import token
+from rover_stack.base_station.bridge_node import WebBridge
 from rover_stack.common.qos import command_qos
+from rover_stack.drive.arbitration_node import CommandArbitration
+from rover_stack.drive.controller_core import REJECT_ESTOP
+from rover_stack.drive.controller_node import DriveController
+from rover_stack.executables import EXECUTABLES
+from rover_stack.gazebo.bridge_config import command_topic
+from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
+from rover_stack.hardware.motor_driver_node import MotorDriver
+from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.navigation.navigator_node import ACTION_NAME, COMMAND_TOPIC, NavigatorNode
+from rover_stack.perception.image_pipeline import ImageProcessingNode
+from rover_stack.perception.marker_node import ArucoDetectorNode
+from rover_stack.perception.object_node import ObjectDetectorNode
+from rover_stack.perception.obstacle_node import ObstacleGridNode
+from rover_stack.sim.sim_node import SimulatorNode
 from rover_stack.testing.bad_messages import bad_cases
 from rover_stack.testing.waiting import spin_for, spin_until
 from rover_stack.tf.listener import StaticTransformBroadcaster
@@ -143,13 +164,11 @@ def _params(**values) -> list[Parameter]:
 
 
 def _drive_controller(context, _tmp):
-    from rover_stack.drive.controller_node import DriveController
     return DriveController(context=context)      # the shipped defaults (stamp checks on)
 
 
 def _content_rejections(node) -> int:
     """The drive controller's rejections for what a command says, not for the (start-up) latch."""
-    from rover_stack.drive.controller_core import REJECT_ESTOP
     return sum(v for k, v in node.core.status(0.0).rejected.items() if k != REJECT_ESTOP)
 
 
@@ -159,61 +178,49 @@ def _last_lock_value(name: str) -> Callable[[object], bool]:
 
 
 def _arbitration(context, _tmp):
-    from rover_stack.drive.arbitration_node import CommandArbitration
     return CommandArbitration(context=context)
 
 
 def _ekf(context, _tmp):
-    from rover_stack.localization.ekf_node import EkfLocalization
     return EkfLocalization(context=context, parameter_overrides=_params(publish_tf=True))
 
 
 def _aruco(context, _tmp):
-    from rover_stack.perception.marker_node import ArucoDetectorNode
     return ArucoDetectorNode(context=context)
 
 
 def _objects(context, _tmp):
-    from rover_stack.perception.object_node import ObjectDetectorNode
     return ObjectDetectorNode(context=context)
 
 
 def _obstacle_grid(context, _tmp):
-    from rover_stack.perception.obstacle_node import ObstacleGridNode
     return ObstacleGridNode(context=context, parameter_overrides=_params(size=10.0, rate=20.0))
 
 
 def _navigator(context, _tmp):
-    from rover_stack.navigation.navigator_node import NavigatorNode
     return NavigatorNode(context=context)
 
 
 def _mission(context, tmp):
-    from rover_stack.autonomy.mission_node import MissionExecutive
     return MissionExecutive(context=context, parameter_overrides=_params(
         progress_file=str(tmp / 'progress.json'), auto_resume=False, status_period=0.2))
 
 
 def _bridge(context, tmp):
-    from rover_stack.base_station import token
-    from rover_stack.base_station.bridge_node import WebBridge
     return WebBridge(context=context, parameter_overrides=_params(
         port=0, token_file=str(token.write(tmp / 'token', 't' * 20)), camera_rate=30.0))
 
 
 def _simulator(context, _tmp):
-    from rover_stack.sim.sim_node import SimulatorNode
     return SimulatorNode(context=context, parameter_overrides=_params(**{'camera.rate': 0.0}))
 
 
 def _motor_driver(context, _tmp):
-    from rover_stack.hardware.motor_driver_node import MotorDriver
     return MotorDriver(context=context, parameter_overrides=_params(port='/nonexistent/motors'))
 
 
 def _gps_waypoint_follower(context, _tmp):
     pytest.importorskip('nav2_msgs', reason='the nav2 interfaces overlay is not built (make test builds it)')
-    from rover_stack.autonomy.gps_waypoints_node import GpsWaypointFollower
     return GpsWaypointFollower(context=context)
 
 
@@ -223,7 +230,6 @@ def _datum_finite_or_unset(rig) -> bool:
 
 
 def _gz_wheel_adapter(context, _tmp):
-    from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
     return GzWheelAdapter(context=context)
 
 
@@ -234,9 +240,6 @@ def _motor_command_finite(rig) -> None:
 
 
 def _watch_gazebo_joints(rig) -> None:
-    from std_msgs.msg import Float64
-
-    from rover_stack.gazebo.bridge_config import command_topic
     for joint in rig.node._wheel_pubs:
         rig.watch(command_topic(joint, False), Float64,
                   lambda m: None if m.data == 0.0 else f'joint command {m.data} (no valid command was sent)')
@@ -532,8 +535,6 @@ NOT_IN_TABLE = {
 
 def test_every_executable_is_in_the_table_or_exempt_with_a_reason():
     """A new executable must get a NODES entry (or a stated reason): derived from executables.py."""
-    from rover_stack.executables import EXECUTABLES
-
     unclassified = []
     for executable, target in EXECUTABLES.items():
         module = importlib.import_module(target.split(':')[0])
@@ -547,7 +548,6 @@ def test_every_executable_is_in_the_table_or_exempt_with_a_reason():
 
 
 def _listening_bases() -> tuple[type, ...]:
-    from rover_stack.perception.image_pipeline import ImageProcessingNode
     return (ImageProcessingNode,)
 
 
@@ -557,11 +557,6 @@ def test_navigator_stops_on_bad_pose_or_grid_during_a_goal(bad_topic, ros_contex
     """While a goal runs, poses that are not poses (NaN, inf, huge, not a unit quaternion, unknown frame)
     or broken grids make the navigator stop (zero commands) and fail the goal after ``wait_timeout``;
     the other input stays valid, so each check is seen on its own."""
-    from rclpy.action import ActionClient
-
-    from rover_interfaces.action import NavigateToGoal
-    from rover_stack.navigation.navigator_node import ACTION_NAME, COMMAND_TOPIC, NavigatorNode
-
     rig = Rig(ros_context, NavigatorNode(context=ros_context, parameter_overrides=_params(wait_timeout=1.0)))
     client = ActionClient(rig.probe, NavigateToGoal, ACTION_NAME)
     commands: list[tuple[float, float]] = []

@@ -13,6 +13,7 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 
+from rover_stack.base_station.joystick_teleop import JoystickTeleop
 from rover_stack.common.qos import command_qos
 from rover_stack.testing.waiting import spin_for, spin_until
 
@@ -72,7 +73,6 @@ class VirtualGamepad:
 
 @pytest.fixture
 def rig(ros_context):
-    from rover_stack.base_station.joystick_teleop import JoystickTeleop
     teleop = JoystickTeleop(context=ros_context)   # default mapping and speeds (JoystickParams)
     probe = rclpy.create_node('joystick_probe', context=ros_context)
     got: list[tuple[float, float]] = []

@@ -17,7 +17,9 @@ from rclpy.parameter import Parameter
 
 from rover_interfaces.action import NavigateToGoal
 from rover_interfaces.msg import MissionStatus
+from rover_stack.autonomy.mission_node import MissionExecutive
 from rover_stack.base_station import token as token_store
+from rover_stack.base_station.bridge_node import WebBridge
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.testing.waiting import DeadlineExceededError
@@ -145,8 +147,6 @@ class Rig:
 
 @pytest.fixture
 def rig(ros_context, tmp_path):
-    from rover_stack.autonomy.mission_node import MissionExecutive
-    from rover_stack.base_station.bridge_node import WebBridge
     (tmp_path / 'bs_controls.yaml').write_text(_mission_yaml('bs_controls'))
     mission = MissionExecutive(context=ros_context, parameter_overrides=[
         Parameter('progress_file', value=str(tmp_path / 'progress.json')), Parameter('auto_resume', value=False),

@@ -4,14 +4,19 @@ refused with a message otherwise; read-only ones are refused by rclpy (docs/driv
 import pytest
 from rclpy.parameter import Parameter
 
+from rover_stack.base_station.keyboard_teleop import KeyboardTeleop
+from rover_stack.demo.heartbeat import HeartbeatTalker
+from rover_stack.drive.controller_node import DriveController
+from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.navigation.navigator_node import NavigatorNode
+from rover_stack.perception.marker_node import ArucoDetectorNode
+
 
 def set_one(node, name, value):
     return node.set_parameters([Parameter(name, value=value)])[0]
 
 
 def test_drive_limits_are_retuned_and_bad_values_refused(ros_context):
-    from rover_stack.drive.controller_node import DriveController
-
     node = DriveController(context=ros_context)
     try:
         assert set_one(node, 'linear_max_velocity', 0.3).successful
@@ -34,8 +39,6 @@ def test_drive_limits_are_retuned_and_bad_values_refused(ros_context):
 
 
 def test_follower_speeds_and_lookahead_are_retuned(ros_context):
-    from rover_stack.navigation.navigator_node import NavigatorNode
-
     node = NavigatorNode(context=ros_context)
     try:
         assert node.set_parameters([Parameter('max_speed', value=0.4), Parameter('min_lookahead', value=1.0),
@@ -49,8 +52,6 @@ def test_follower_speeds_and_lookahead_are_retuned(ros_context):
 
 
 def test_ekf_noise_is_retuned(ros_context):
-    from rover_stack.localization.ekf_node import EkfLocalization
-
     node = EkfLocalization(context=ros_context)
     try:
         assert set_one(node, 'gnss_variance', 4.0).successful
@@ -86,8 +87,6 @@ def test_mission_behaviour_is_declared_from_the_core_config(ros_context, tmp_pat
 
 
 def test_marker_thresholds_are_retuned(ros_context):
-    from rover_stack.perception.marker_node import ArucoDetectorNode
-
     node = ArucoDetectorNode(context=ros_context)
     try:
         before = node.detector
@@ -99,8 +98,6 @@ def test_marker_thresholds_are_retuned(ros_context):
 
 
 def test_keyboard_teleop_speeds_are_retuned(ros_context):
-    from rover_stack.base_station.keyboard_teleop import KeyboardTeleop
-
     node = KeyboardTeleop(context=ros_context)
     try:
         assert set_one(node, 'linear', 0.2).successful and set_one(node, 'deadman', 0.6).successful
@@ -112,8 +109,6 @@ def test_keyboard_teleop_speeds_are_retuned(ros_context):
 
 @pytest.mark.parametrize('name', ['log_every'])
 def test_a_demo_node_applies_its_writable_parameter(ros_context, name):
-    from rover_stack.demo.heartbeat import HeartbeatTalker
-
     node = HeartbeatTalker(context=ros_context)
     try:
         assert set_one(node, name, 3).successful and node.params.log_every == 3

@@ -4,8 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import rclpy
+from mcap.reader import make_reader
+from mcap_ros2.decoder import DecoderFactory
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
+from rosbags.highlevel import AnyReader
 from std_msgs.msg import String
 
 from rover_interfaces.msg import MissionStatus
@@ -42,8 +45,6 @@ def test_recording_round_trip(ros_context, tmp_path):
         talker.destroy_node()
         recorder_node.destroy_node()
     assert recorder.collisions == [{'kind': 'rock', 'index': 2}] and statuses[0].mission_name == 'm'
-    from mcap.reader import make_reader
-    from mcap_ros2.decoder import DecoderFactory
 
     with open(tmp_path / 'run.mcap', 'rb') as stream:
         decoded = [(channel.topic, msg) for _s, channel, _m, msg in
@@ -51,7 +52,6 @@ def test_recording_round_trip(ros_context, tmp_path):
     odoms = [msg for topic, msg in decoded if topic == '/sim/ground_truth']
     assert len(odoms) >= 5 and odoms[1].pose.pose.position.x == 1.0
     assert {topic for topic, _ in decoded} >= {'/sim/ground_truth', '/sim/collisions', '/mission/status'}
-    from rosbags.highlevel import AnyReader
 
     with AnyReader([Path(tmp_path / 'run.mcap')]) as reader:
         topics = {c.topic: c.msgtype for c in reader.connections}

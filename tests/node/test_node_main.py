@@ -2,6 +2,9 @@
 crash (it propagates: traceback, non-zero exit, the runner respawns), never mistaken for a refusal."""
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 import rclpy.node
 
@@ -57,9 +60,6 @@ class _SignalWhileTaking(rclpy.node.Node):
         self.create_timer(0.01, self._signal_then_fail)
 
     def _signal_then_fail(self):
-        import os
-        import signal
-
         try:
             os.kill(os.getpid(), signal.SIGINT)     # the handler raises KeyboardInterrupt here
         except KeyboardInterrupt:

@@ -1,5 +1,7 @@
 """camera_driver in-process: a generated MJPG video file is published per the contract; a missing
 device is retried with back-off, counted, without crashing."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.contract.checks import run_checks
 from rover_stack.contract.model import load_contract
-from rover_stack.perception.camera_driver_node import CameraDriverNode, parse_source
+from rover_stack.perception.camera_driver_node import CameraDriverNode, ReconnectingCapture, parse_source
 from rover_stack.testing.waiting import spin_until
 
 TIMEOUT = 10.0
@@ -58,7 +60,6 @@ def rig(ros_context):
 
 
 def test_video_file_frames_and_camera_info_are_published_and_the_file_loops(rig, tmp_path):
-    from pathlib import Path
     calibration = str(Path(__file__).resolve().parents[2] / CALIBRATION)
     video = write_video(tmp_path / 'clip.avi', frames=10)
     node, received, executor = rig(device=str(video), fps=60.0, calibration_file=calibration,
@@ -119,7 +120,6 @@ def test_backoff_doubles_up_to_the_maximum(ros_context, tmp_path):
         def release(self):
             pass
 
-    from rover_stack.perception.camera_driver_node import ReconnectingCapture
     capture = ReconnectingCapture('x', width=640, height=480, fps=15.0, backoff_min=0.5, backoff_max=3.0,
                                   log=lambda text: None, opener=NeverOpens)
     assert capture.read(Stop()) is None
@@ -130,9 +130,6 @@ def test_backoff_doubles_up_to_the_maximum(ros_context, tmp_path):
 def test_a_lost_stream_and_its_reopening_are_logged_apart_from_the_retries():
     """The state changes go to ``log`` (the node logs them as they happen), the failed attempts in between
     to ``log_retry`` (throttled): a throttle shared by both hid the reopening after a dropped stream."""
-    import numpy as np
-
-    from rover_stack.perception.camera_driver_node import ReconnectingCapture
     script = iter(['open', 'frame', 'lost', 'refused', 'refused', 'open', 'frame'])
 
     class Scripted:

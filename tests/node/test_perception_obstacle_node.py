@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from nav_msgs.msg import OccupancyGrid
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
@@ -110,8 +111,6 @@ def test_without_a_scan_the_grid_follows_the_rover_and_the_diagnostics_say_avoid
     """A rover without a lidar (rover profile, lidar:=none): after no_scan_timeout the diagnostics are ERROR
     'no scan ... obstacle avoidance is off', and a grid (all unknown) centred on the rover is published, so
     the navigator can still drive (docs/running.md)."""
-    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-
     node = ObstacleGridNode(context=ros_context, parameter_overrides=[
         Parameter('size', value=10.0), Parameter('rate', value=20.0), Parameter('no_scan_timeout', value=0.5)])
     probe = rclpy.create_node('no_scan_probe', context=ros_context)

@@ -25,6 +25,10 @@ from rover_stack.perception.marker_node import ArucoDetectorNode
 from rover_stack.perception.objects import ColourBlobDetector
 from rover_stack.perception.occupancy import OCCUPIED, GridConfig, RollingGrid
 from rover_stack.perception.pose import CameraModel
+from rover_stack.sim.course import Course, GroundObject, Post, Rock
+from rover_stack.sim.engine import SimConfig, Simulator
+from rover_stack.sim.sensors.camera import CameraConfig
+from rover_stack.sim.terrain import TerrainSpec
 from rover_stack.testing.waiting import spin_until
 from rover_stack.tf.buffer import TransformBuffer
 from rover_stack.tf.listener import StaticTransformBroadcaster
@@ -43,11 +47,6 @@ YAWS = np.linspace(-0.1, 0.1, 24)   # rad, rover headings of the frames
 @pytest.fixture(scope='module')
 def sim_frames():
     """(camera model, [(yaw, image, scan ranges, laser pose)], static transforms, range config)."""
-    from rover_stack.sim.course import Course, GroundObject, Post, Rock
-    from rover_stack.sim.engine import SimConfig, Simulator
-    from rover_stack.sim.sensors.camera import CameraConfig
-    from rover_stack.sim.terrain import TerrainSpec
-
     posts = tuple(Post(tag_id=i, x=CAMERA_X + r * math.cos(math.radians(b)), y=r * math.sin(math.radians(b)))
                   for i, r, b in POSTS)
     course = Course(name='perception', description='', difficulty='easy', datum=Datum(38.4, -110.8, 1300.0),
@@ -56,7 +55,7 @@ def sim_frames():
                     posts=posts, gates=(),
                     objects=(GroundObject('mallet', 2.2, 0.35, 1.2), GroundObject('bottle', 3.2, -0.3)))
     sim = Simulator(course, 'skid4', seed=3, config=SimConfig(camera=CameraConfig(pixel_noise=2.0)))
-    import mujoco  # after the simulator chose the GL backend
+    import mujoco  # noqa: PLC0415 - after the simulator set MUJOCO_GL
     try:
         sim.step(round(0.3 / sim.dt))                     # settle on the ground
         qadr = sim.model.jnt_qposadr[sim.model.body_jntadr[sim.built.rover_body]]

@@ -4,6 +4,7 @@ import math
 import time
 
 import pytest
+import rclpy
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
@@ -45,7 +46,6 @@ class SimulatorProbe:
     """A test node: publishes wheel commands, records /clock, hardware_estop and ground truth."""
 
     def __init__(self, context):
-        import rclpy
         self.node = rclpy.create_node('sim_probe', context=context)
         self.clock: float | None = None
         self.estop: list[bool] = []

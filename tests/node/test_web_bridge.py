@@ -6,13 +6,21 @@ import contextlib
 import json
 import time
 
+import numpy as np
 import pytest
 import rclpy
 from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import Log
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import DurabilityPolicy, QoSProfile
+from sensor_msgs.msg import Image
 from std_msgs.msg import Bool
 
-from rover_stack.common.qos import command_qos, latched_qos
+from rover_stack.base_station import token
+from rover_stack.base_station.bridge_node import WebBridge
+from rover_stack.common.qos import command_qos, image_qos, latched_qos
+from rover_stack.perception.image_pipeline import rgb_to_image
 from rover_stack.testing.waiting import spin_for, spin_until
 
 websockets_sync = pytest.importorskip('websockets.sync.client')
@@ -22,13 +30,11 @@ TIMEOUT = 0.5   # s heartbeat timeout of the bridge under test
 
 
 def _token_file(tmp_path) -> str:
-    from rover_stack.base_station import token
     return str(token.write(tmp_path / 'token', TOKEN))
 
 
 @pytest.fixture
 def rig(ros_context, tmp_path):
-    from rover_stack.base_station.bridge_node import WebBridge
     bridge = WebBridge(context=ros_context, parameter_overrides=[
         rclpy.parameter.Parameter('port', value=0),
         rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
@@ -152,14 +158,6 @@ def test_disconnect_while_driving_engages_lock(rig):
 
 
 def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_context, tmp_path):
-    import numpy as np
-    from nav_msgs.msg import Odometry
-    from sensor_msgs.msg import Image
-
-    from rover_stack.base_station.bridge_node import WebBridge
-    from rover_stack.common.qos import image_qos
-    from rover_stack.perception.image_pipeline import rgb_to_image
-
     bridge = WebBridge(context=ros_context, parameter_overrides=[
         rclpy.parameter.Parameter('port', value=0),
         rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
@@ -197,11 +195,6 @@ def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_c
 def test_the_token_is_neither_a_parameter_nor_in_the_log(ros_context, tmp_path):
     """Issue #18 item 9: a generated token reaches neither /rosout nor the parameter services (any DDS
     participant reads both); a token given as a parameter is refused."""
-    from rcl_interfaces.msg import Log
-    from rclpy.qos import DurabilityPolicy, QoSProfile
-
-    from rover_stack.base_station.bridge_node import WebBridge
-
     probe = rclpy.create_node('web_bridge_rosout_probe', context=ros_context)
     logs: list[Log] = []
     probe.create_subscription(Log, '/rosout', logs.append,

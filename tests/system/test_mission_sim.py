@@ -3,6 +3,7 @@ trajectory.png and the exit code. Needs every node of the autonomy chain in the 
 from __future__ import annotations
 
 import pytest
+from mcap.reader import make_reader
 
 from rover_stack.bringup.node_set import load_node_sets
 from rover_stack.bringup.runner import default_config
@@ -29,7 +30,6 @@ def test_rover_sim_completes_flat_easy(tmp_path):
     assert report['collisions'] == 0 and report['path_length_m'] > 30.0
     assert report['localization_rmse_m'] is not None and report['localization_rmse_m'] < 2.0
     assert (out / 'trajectory.png').stat().st_size > 10_000
-    from mcap.reader import make_reader
 
     with open(out / 'run.mcap', 'rb') as stream:
         topics = {channel.topic for channel in make_reader(stream).get_summary().channels.values()}

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rosbags.highlevel import AnyReader
 
 from rover_stack.reporting import mcap_io
 from rover_stack.testing import synthetic_recording
@@ -39,8 +40,6 @@ def replayed(recording, tmp_path_factory):
 
 
 def test_rosbags_reads_the_recording(recording):
-    from rosbags.highlevel import AnyReader
-
     with AnyReader([recording]) as reader:
         connections = {c.topic: c for c in reader.connections}
         assert connections['/gnss/fix'].msgtype == 'sensor_msgs/msg/NavSatFix'

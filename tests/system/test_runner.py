@@ -13,8 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from std_msgs.msg import UInt32
 
-from rover_stack.testing.waiting import DeadlineExceededError
+from rover_stack.common.qos import command_qos
+from rover_stack.testing.waiting import DeadlineExceededError, spin_until
 
 STARTED = re.compile(r'^\[rover_runner\] started (\w+) \(pid (\d+)\)$')
 
@@ -114,12 +118,6 @@ class CountWatcher:
     """An in-test rclpy node recording heartbeat_count values."""
 
     def __init__(self, context):
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.node import Node
-        from std_msgs.msg import UInt32
-
-        from rover_stack.common.qos import command_qos
-
         self.values: list[int] = []
         self.node = Node('heartbeat_count_watcher', context=context)
         self.node.create_subscription(UInt32, 'heartbeat_count', lambda m: self.values.append(m.data),
@@ -128,7 +126,6 @@ class CountWatcher:
         self.executor.add_node(self.node)
 
     def spin_until(self, condition, timeout: float, what: str) -> None:
-        from rover_stack.testing.waiting import spin_until
         spin_until(self.executor, condition, timeout, what)
 
     def close(self) -> None:

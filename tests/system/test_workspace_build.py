@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from catkin_pkg.packages import find_packages
 
 from rover_stack.executables import EXECUTABLES
 
@@ -58,8 +59,6 @@ def _run(cmd, cwd, env, timeout=120):
 
 @pytest.mark.timeout(BUILD_TIMEOUT + 300)
 def test_a_clone_in_ws_src_builds_with_colcon(tmp_path):
-    from catkin_pkg.packages import find_packages
-
     if 'VIRTUAL_ENV' not in os.environ:
         pytest.fail('run in the env shell: source scripts/env.sh')
     ws = tmp_path / 'ws'

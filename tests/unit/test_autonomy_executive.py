@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -519,7 +520,6 @@ def test_diagram_lists_every_transition(capsys):
 
 
 def test_the_diagram_in_docs_is_the_current_table():
-    from pathlib import Path
     text = (Path(__file__).resolve().parents[2] / 'docs' / 'autonomy.md').read_text()
     start = text.index('```mermaid\n') + len('```mermaid\n')
     assert text[start:text.index('```', start)].rstrip('\n') == diagram('mermaid').rstrip('\n'), \

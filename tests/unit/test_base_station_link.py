@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from rover_stack.base_station.bridge_core import BridgeConfig, BridgeCore
-from rover_stack.base_station.link_monitor import LinkMonitor
+from rover_stack.base_station.bridge_core import ESTOP_REPEATS, BridgeConfig, BridgeCore, BridgeFullError
+from rover_stack.base_station.link_monitor import LinkMonitor, PageClock
 from rover_stack.base_station.token import load_or_create
 
 TOKEN = 'a-long-operator-token'
@@ -148,7 +148,6 @@ def test_a_new_connection_and_an_estop_need_the_controls_at_rest_first():
 
 
 def test_page_clock_ages_and_drift():
-    from rover_stack.base_station.link_monitor import PageClock
     clock = PageClock(drift=1e-3)
     assert clock.age(5000.0, 100.0) == 0.0                 # the first message defines the base
     assert clock.age(5100.0, 100.2) == pytest.approx(0.1, abs=1e-3)   # 0.1 s slower than the first
@@ -205,7 +204,6 @@ def test_a_token_file_open_to_group_or_others_is_refused(tmp_path, mode):
 def test_connections_are_capped_and_guests_make_room():
     """Issue #18 item 9: a client without the token cannot open unlimited connections; a new connection
     (e.g. the operator's, before its hello) evicts the oldest one without the token."""
-    from rover_stack.base_station.bridge_core import BridgeFullError
     core = BridgeCore(BridgeConfig(TOKEN, max_connections=3))
     guests = [core.connect() for _ in range(3)]
     operator = _operator(core)                      # full: the oldest guest is closed for it
@@ -221,7 +219,6 @@ def test_connections_are_capped_and_guests_make_room():
 def test_estops_are_always_honoured_and_bounded_only_while_latched():
     """Issue #18 item 9: every e-stop while not latched is published; a flood while latched is acked but
     re-published (and logged) at most ESTOP_REPEATS per second, with a count of the rest."""
-    from rover_stack.base_station.bridge_core import ESTOP_REPEATS
     core = _core()
     guest = core.connect()
     for i in range(50):

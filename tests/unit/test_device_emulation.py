@@ -2,6 +2,7 @@
 framing read by cv2, the fault schedule, the pty device's unplug/plug, the motor emulator's plant."""
 import math
 import os
+import threading
 import time
 from itertools import pairwise
 
@@ -91,7 +92,6 @@ def test_mjpeg_stream_is_read_by_opencv_and_survives_a_drop():
         mjpeg_part(b'not a jpeg')
     stop = time.monotonic() + 30.0
     try:
-        import threading
         running = threading.Event()
         running.set()
 

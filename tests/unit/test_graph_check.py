@@ -2,6 +2,7 @@
 its choice arguments; a broken node set is caught; names, remappings, parameters, peers and waivers."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import textwrap
 from pathlib import Path
@@ -19,7 +20,7 @@ from rover_stack.bringup.graph_check import (
     ports_of,
     resolve_name,
 )
-from rover_stack.bringup.node_set import NodeSetError, NodeSpec, load_node_sets, parse_node_sets
+from rover_stack.bringup.node_set import NodeSetError, NodeSpec, load_node_sets, parse_node_sets, resolve
 
 pytestmark = pytest.mark.unit
 
@@ -54,8 +55,6 @@ def test_the_choices_are_all_combinations(profiles):
 
 def test_sim_gazebo_and_rover_run_the_same_onboard_nodes_with_the_same_parameters(profiles):
     """One on-board node set: the three profiles differ only in their world side."""
-    from rover_stack.bringup.node_set import resolve
-
     def onboard(name):
         specs = resolve(profiles[name], {'use_sim_time': 'true'}, Path('/share'))
         return {s.name: s for s in specs}
@@ -107,10 +106,6 @@ def test_a_broken_node_set_is_caught(ports):
 def test_nav2_servers_meet_the_navigators_nav2_needs(profiles, ports, name):
     """nav2:=true: the navigator (backend nav2) needs navigate_to_pose, which only Nav2's bt_navigator
     offers; bt_navigator needs the planner, controller and behaviour servers."""
-    import dataclasses
-
-    from rover_stack.bringup.node_set import resolve
-
     names = {s.name for s in resolve(profiles[name], {'nav2': 'true'}, Path('/share'))}
     assert {'bt_navigator', 'controller_server', 'lifecycle_manager_navigation', 'gps_waypoint_follower'} <= names
     assert check_profile(profiles, name, {'nav2': 'true'}, ports)[0] == []

@@ -85,7 +85,7 @@ def loads_ros() -> set[str]:
 def node_modules() -> set[str]:
     sys.path.insert(0, str(SRC))
     try:
-        from rover_stack.executables import EXECUTABLES
+        from rover_stack.executables import EXECUTABLES  # noqa: PLC0415 - imported from SRC put on sys.path here
     finally:
         sys.path.remove(str(SRC))
     entries = {target.split(':')[0] for target in EXECUTABLES.values()}

@@ -1,5 +1,6 @@
 """The $IMU line protocol: parsing, refusal of bad samples, sequence gaps (pure)."""
 import math
+from pathlib import Path
 
 import pytest
 
@@ -73,8 +74,6 @@ def test_lost_samples_across_the_wrap(previous, seq, lost):
 
 
 def test_the_example_line_of_the_docs_parses():
-    from pathlib import Path
-
     docs = (Path(__file__).resolve().parents[2] / 'docs' / 'drivers.md').read_text()
     examples = [line for line in docs.splitlines() if line.startswith('$IMU,1')]
     assert examples

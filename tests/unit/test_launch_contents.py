@@ -22,6 +22,8 @@ import yaml
 from rover_stack.bringup.node_set import load_node_sets, resolve, section_applies
 from rover_stack.executables import EXECUTABLES
 from rover_stack.gazebo import launchers
+from rover_stack.gazebo.world import build_world
+from rover_stack.sim.course import load_course
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SETS = ROOT / 'config' / 'node_sets.yaml'
@@ -121,9 +123,6 @@ def test_gazebo_wrapper_parameters_are_the_ones_they_declare(executable):
 
 
 def test_gazebo_profile_defaults_spawn_the_rover_at_the_world_start():
-    from rover_stack.gazebo.world import build_world
-    from rover_stack.sim.course import load_course
-
     args = {name: decl.default for name, decl in PROFILES['gazebo'].args.items()}
     spawn = build_world(load_course(args['world'])).spawn
     assert (ROOT / 'sim' / 'gazebo' / f"{args['world']}.sdf").is_file()

@@ -10,7 +10,7 @@ from rover_stack.geo.enu import Datum
 from rover_stack.sim.course import Course, Rock
 from rover_stack.sim.engine import CollisionEvent, GnssFix, Simulator
 from rover_stack.sim.sensors import ImuReading, JointReading, ScanReading
-from rover_stack.sim.terrain import TerrainSpec
+from rover_stack.sim.terrain import Hill, TerrainSpec
 
 
 def flat_course(rocks=()):
@@ -162,9 +162,8 @@ def test_imu_reads_gravity_at_rest():
 
 
 def test_scan_over_a_heightfield_matches_mujocos_own_ray_test():
-    import mujoco
+    import mujoco  # noqa: PLC0415 - after sim.engine sets MUJOCO_GL
 
-    from rover_stack.sim.terrain import Hill
     terrain = TerrainSpec(size_x=40.0, size_y=40.0, resolution=64, max_height=3.0,
                           hills=(Hill(8.0, 0.0, 10.0, 2.0),))
     course = Course(name='hill', description='', difficulty='easy', datum=Datum(38.4, -110.8, 1300.0),

@@ -1,12 +1,13 @@
 """The MuJoCo model built from the robot description and a course."""
 import math
 
+import numpy as np
 import pytest
 
 from rover_stack.geo.enu import Datum
 from rover_stack.sim.course import Course, GroundObject, Post, Rock, load_course
 from rover_stack.sim.model_builder import CameraIntrinsics, build_model
-from rover_stack.sim.terrain import Hill, TerrainSpec
+from rover_stack.sim.terrain import Heightfield, Hill, TerrainSpec
 
 
 def small_course(**changes):
@@ -48,8 +49,7 @@ def test_hilly_course_gets_a_heightfield_at_the_terrain_heights():
     terrain = TerrainSpec(size_x=40.0, size_y=40.0, resolution=64, max_height=2.0,
                           hills=(Hill(10.0, 0.0, 8.0, 1.5),))
     built = build_model(small_course(terrain=terrain, rocks=(), posts=(), objects=()), 'skid4')
-    import mujoco
-    import numpy as np
+    import mujoco  # noqa: PLC0415 - after model_builder sets MUJOCO_GL
     model, data = built.model, None
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)
@@ -58,7 +58,6 @@ def test_hilly_course_gets_a_heightfield_at_the_terrain_heights():
     groups = np.array([0, 0, 0, 1, 0, 0], dtype=np.uint8)
     top = mujoco.mj_ray(model, data, np.array([10.0, 0.0, 10.0]), np.array([0.0, 0.0, -1.0]), groups, 1, -1,
                         geomid)
-    from rover_stack.sim.terrain import Heightfield
     expected = Heightfield.from_spec(terrain).height_at(10.0, 0.0)
     assert 10.0 - top == pytest.approx(expected, abs=0.05)
 

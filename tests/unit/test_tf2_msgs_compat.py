@@ -30,6 +30,6 @@ def test_type_hash_matches_upstream_jazzy(interface):
 
 
 def test_tfmessage_fields():
-    from tf2_msgs.msg import TFMessage
+    from tf2_msgs.msg import TFMessage  # noqa: PLC0415 - unit tier: no ROS messages at module top
 
     assert TFMessage.get_fields_and_field_types() == {'transforms': 'sequence<geometry_msgs/TransformStamped>'}

@@ -4,6 +4,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from catkin_pkg.package import parse_package_string
+from catkin_pkg.packages import find_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +23,6 @@ def _make_dry_run(*args, **env_overrides):
 def _manifest(path: Path):
     """A package.xml (or an interface sub-build's package.xml.in, its @VARIABLES@ filled) parsed by
     catkin_pkg, as rosdep and colcon do."""
-    from catkin_pkg.package import parse_package_string
-
     return parse_package_string(path.read_text().replace('@rover_stack_VERSION@', '0.0.0'), filename=str(path))
 
 
@@ -38,8 +38,6 @@ def _sub_builds() -> list[Path]:
 def test_a_package_crawl_finds_every_manifest():
     # rosdep --from-paths and colcon stop descending at a package.xml: the repository must hold
     # exactly one, at the top, so nothing below it goes unseen.
-    from catkin_pkg.packages import find_packages
-
     found = find_packages(str(ROOT))
     assert [package.name for package in found.values()] == ['rover_stack']
     tracked = subprocess.run(['git', 'ls-files', '--', '*package.xml'], cwd=ROOT, capture_output=True,

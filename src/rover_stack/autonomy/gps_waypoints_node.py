@@ -46,7 +46,7 @@ class GpsWaypointParams:
 def follow_gps_type():
     """nav2_msgs.action.FollowGPSWaypoints, or a RuntimeError saying what is missing."""
     try:
-        from nav2_msgs.action import FollowGPSWaypoints
+        from nav2_msgs.action import FollowGPSWaypoints  # noqa: PLC0415 - nav2_msgs: optional
     except ImportError as error:
         raise RuntimeError(f'{NODE_NAME} needs nav2_msgs and geographic_msgs ({error})') from None
     return FollowGPSWaypoints
@@ -136,7 +136,7 @@ class GpsWaypointFollower(Node):
         return result
 
     def _missed(self, index: int, x: float, y: float):
-        from nav2_msgs.msg import MissedWaypoint
+        from nav2_msgs.msg import MissedWaypoint  # noqa: PLC0415 - nav2_msgs: optional
 
         pose = PoseStamped()
         pose.header.frame_id = self.params.map_frame

@@ -45,7 +45,7 @@ class JoystickTeleop(Node):
         super().__init__('joystick_teleop', **kwargs)
         os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')
         os.environ.setdefault('PYGAME_HIDE_SUPPORT_PROMPT', '1')
-        import pygame  # imported here: only this node needs it
+        import pygame  # noqa: PLC0415 - pygame: after its environment is set
         self._pygame = pygame
         self.params = declare_params(self, JoystickParams)
         self._retune(self.params)

@@ -28,6 +28,9 @@ from rover_stack.bringup.node_set import (
     section_applies,
 )
 from rover_stack.common.share_files import package_share_dir
+from rover_stack.description.xacro_expand import expand
+from rover_stack.gazebo.bridge_config import load_bridge
+from rover_stack.tf.urdf import fixed_transforms
 
 KINDS = ('topics', 'services', 'actions')
 FIXED_JOINTS = '$fixed_joints'
@@ -219,16 +222,11 @@ def _flatten(mapping: Mapping, prefix: str = '') -> dict[str, Any]:
 @functools.lru_cache(maxsize=16)
 def fixed_joint_edges(robot_config: str) -> tuple[tuple[str, str], ...]:
     """(parent, child) of every fixed joint of the robot description of ``robot_config`` (expanded once)."""
-    from rover_stack.description.xacro_expand import expand  # xacro: only when a profile has TF
-    from rover_stack.tf.urdf import fixed_transforms
-
     return tuple((parent, child) for parent, child, _ in fixed_transforms(expand(robot_config)))
 
 
 @functools.lru_cache(maxsize=16)
 def _bridge_entries(path: str) -> tuple:
-    from rover_stack.gazebo.bridge_config import load_bridge
-
     return tuple(load_bridge(package_share_dir() / path))
 
 

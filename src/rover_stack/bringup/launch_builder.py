@@ -39,9 +39,9 @@ from rover_stack.common.share_files import package_share_dir
 def generate_launch_description_for(profile_name: str, config: str | Path | None = None):
     """The LaunchDescription of ``profile_name`` in ``config`` (default: the package's node_sets.yaml)."""
     # launch and launch_ros are imported here, not at the top: they exist only with a ROS distro.
-    from launch.actions import DeclareLaunchArgument
+    from launch.actions import DeclareLaunchArgument  # noqa: PLC0415 - launch: only with a ROS distro
 
-    from launch import LaunchDescription
+    from launch import LaunchDescription  # noqa: PLC0415 - launch: only with a ROS distro
 
     share = package_share_dir()
     profiles = load_node_sets(config or share / 'config' / 'node_sets.yaml')
@@ -66,7 +66,7 @@ def generate_launch_description_for(profile_name: str, config: str | Path | None
 
 def substitutions(template: Template):
     """A template as launch sees it: plain text, one LaunchConfiguration, or a tuple of both kinds."""
-    from launch.substitutions import LaunchConfiguration, TextSubstitution
+    from launch.substitutions import LaunchConfiguration, TextSubstitution  # noqa: PLC0415 - launch: only with a ROS distro
 
     if all(isinstance(part, str) for part in template):
         return ''.join(template)            # type: ignore[arg-type]
@@ -78,8 +78,8 @@ def substitutions(template: Template):
 
 def condition(when: Condition):
     """``when`` as an IfCondition on the launch configuration (same rule as Condition.holds)."""
-    from launch.conditions import IfCondition
-    from launch.substitutions import LaunchConfiguration, PythonExpression
+    from launch.conditions import IfCondition  # noqa: PLC0415 - launch: only with a ROS distro
+    from launch.substitutions import LaunchConfiguration, PythonExpression  # noqa: PLC0415 - launch: only with a ROS distro
 
     if when.op is None and not when.also:
         return IfCondition(LaunchConfiguration(when.arg))
@@ -103,8 +103,8 @@ def namespace_template(profile: Profile, entry: NodeEntry) -> Template:
 
 def node_action(profile: Profile, entry: NodeEntry, share: Path):
     """The launch_ros Node for one entry of ``profile``."""
-    from launch.actions import Shutdown
-    from launch_ros.actions import Node
+    from launch.actions import Shutdown  # noqa: PLC0415 - launch: only with a ROS distro
+    from launch_ros.actions import Node  # noqa: PLC0415 - launch: only with a ROS distro
 
     parameters: list[Any] = [substitutions((str(share) + '/', *path)) for path in entry.param_files]
     if entry.parameters:
@@ -131,7 +131,7 @@ def node_action(profile: Profile, entry: NodeEntry, share: Path):
 def container_action(profile: Profile, container: str, share: Path):
     """An OpaqueFunction that starts ``container``'s members (those whose ``when`` holds) as one
     rover_container process, with the argument values of the running launch."""
-    from launch.actions import OpaqueFunction
+    from launch.actions import OpaqueFunction  # noqa: PLC0415 - launch: only with a ROS distro
 
     def build(context):
         values = {name: context.launch_configurations.get(name, decl.default)
@@ -144,8 +144,8 @@ def container_action(profile: Profile, container: str, share: Path):
 
 def container_node(process: ProcessSpec):
     """The launch_ros Node running ``process`` (a container) with its members' own ROS arguments."""
-    from launch.actions import Shutdown
-    from launch_ros.actions import Node
+    from launch.actions import Shutdown  # noqa: PLC0415 - launch: only with a ROS distro
+    from launch_ros.actions import Node  # noqa: PLC0415 - launch: only with a ROS distro
 
     kwargs: dict[str, Any] = {
         'package': process.members[0].package,

@@ -64,7 +64,7 @@ _POLL = 0.1              # s, longest wait of the event loop
 def installed_executable(executable: str, package: str = PACKAGE) -> str | None:
     """<prefix>/lib/<package>/<executable> from the ament index, if installed there."""
     try:
-        from ament_index_python.packages import (
+        from ament_index_python.packages import (  # noqa: PLC0415 - ament_index_python: optional
             PackageNotFoundError,
             get_package_prefix,
         )

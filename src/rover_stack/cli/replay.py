@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover replay') -> int:
         return 2
     out = Path(args.out) if args.out else Path(args.recording).resolve().parent / 'replay'
     out.mkdir(parents=True, exist_ok=True)
-    from rover_stack.cli.replay_session import run_replay  # rclpy only after the arguments are fine
+    from rover_stack.cli.replay_session import run_replay  # noqa: PLC0415 - rclpy only after argument checks
 
     return run_replay(args, nodes, recorded, out, prog)
 

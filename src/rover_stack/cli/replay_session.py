@@ -28,6 +28,7 @@ from rover_stack.reporting.mcap_io import McapWriter, decoded, raw_messages
 from rover_stack.reporting.recorder import message_class
 from rover_stack.reporting.report import rmse
 from rover_stack.reporting.run_analysis import analyse, error_series
+from rover_stack.sim.course import CourseError, UnknownCourseError, load_course
 
 CLOCK_STEP_NS = 10_000_000   # ns: period of a /clock made from log times
 TAIL_S = 1.0                 # sim s of /clock after the last message (the EKF waits queue_delay)
@@ -200,8 +201,6 @@ def run_replay(args, nodes: list[str], recorded: dict[str, tuple[str, int]], out
     wall_start = time.monotonic()
     datum = recorded_datum(args.recording) if '/datum' in recorded else None
     if datum is None and args.course:
-        from rover_stack.sim.course import CourseError, UnknownCourseError, load_course
-
         try:
             course_datum = load_course(args.course).datum
         except (CourseError, UnknownCourseError) as error:

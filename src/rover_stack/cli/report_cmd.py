@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover report') -> int:
         sim_report = json.loads((recording.parent / 'report.json').read_text(encoding='utf-8'))
     except (OSError, ValueError):
         pass
-    from rover_stack.reporting.plot import plot_error, plot_tracks  # matplotlib: slow import
+    from rover_stack.reporting.plot import plot_error, plot_tracks  # noqa: PLC0415 - matplotlib: slow, after argument checks
 
     title = f'{recording.parent.name}/{recording.name}'
     plot_tracks(out / 'run_trajectory.png', truth=run.truth, estimate=run.estimate, events=run.events,

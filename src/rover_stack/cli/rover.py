@@ -27,15 +27,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == 'sim':
-        from rover_stack.cli.sim_job import main as sim_main
+        from rover_stack.cli.sim_job import main as sim_main  # noqa: PLC0415 - load only the chosen subcommand
 
         return sim_main(rest, prog='rover sim')
     if command == 'replay':
-        from rover_stack.cli.replay import main as replay_main
+        from rover_stack.cli.replay import main as replay_main  # noqa: PLC0415 - load only the chosen subcommand
 
         return replay_main(rest, prog='rover replay')
     if command == 'report':
-        from rover_stack.cli.report_cmd import main as report_main
+        from rover_stack.cli.report_cmd import main as report_main  # noqa: PLC0415 - load only the chosen subcommand
 
         return report_main(rest, prog='rover report')
     print(f'rover: unknown command {command!r}\n{usage()}', file=sys.stderr)

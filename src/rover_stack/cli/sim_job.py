@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover sim') -> int:
         print(f'{prog}: error: --device-faults needs --devices emulated', file=sys.stderr)
         return 2
     try:
-        from rover_stack.sim.device_emulation import FaultError, FaultSchedule
+        from rover_stack.sim.device_emulation import FaultError, FaultSchedule  # noqa: PLC0415 - mujoco only after argument parsing
         FaultSchedule.parse(args.device_faults)
     except FaultError as error:
         print(f'{prog}: error: --device-faults: {error}', file=sys.stderr)
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None, prog: str = 'rover sim') -> int:
         print(f'{prog}: error: {error}', file=sys.stderr)
         return 2
     print(f'{prog}: {domain_note(domain_id, claim is not None)}', flush=True)
-    from rover_stack.cli.sim_session import run_session  # rclpy only after the arguments are fine
+    from rover_stack.cli.sim_session import run_session  # noqa: PLC0415 - rclpy only after argument checks
 
     return run_session(args, course, mission, Path(mission_path), out)
 

@@ -9,8 +9,8 @@ POLL = 0.1   # s (wall) between checks
 async def server_ready(node, client, timeout: float) -> bool:
     """Wait up to ``timeout`` s (wall time) for ``client``'s action server without blocking the executor
     (a coroutine for action callbacks); True once it is there."""
-    from rclpy.clock import Clock, ClockType
-    from rclpy.task import Future
+    from rclpy.clock import Clock, ClockType  # noqa: PLC0415 - rclpy: nav2_backend imports without ROS
+    from rclpy.task import Future  # noqa: PLC0415 - rclpy: nav2_backend imports without ROS
 
     if client.server_is_ready():
         return True

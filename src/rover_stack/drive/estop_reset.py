@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import Bool
 
 from rover_stack.common.qos import latched_qos
@@ -40,9 +42,6 @@ def reset_estop(node, executor, timeout: float = 60.0, retry: float = 0.5) -> st
 def reset_estop_in(context, timeout: float = 60.0) -> str:
     """``reset_estop`` through a short-lived node and executor of its own on the rclpy ``context`` (for
     callers whose node is spun elsewhere, e.g. in a thread)."""
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-
     node = rclpy.create_node('operator_estop_reset', context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)

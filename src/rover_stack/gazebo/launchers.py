@@ -18,6 +18,7 @@ The ``*_command`` functions are pure and unit-tested.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rover_stack.common.param_spec import param
+from rover_stack.common.share_files import share_path, share_roots
+from rover_stack.description.xacro_expand import expand
 
 GZ_PACKAGE_HINT = 'install Gazebo Harmonic and ros_gz: sudo apt install ros-jazzy-ros-gz (docs/gazebo.md)'
 MODEL_NAME = 'rover'
@@ -108,7 +111,7 @@ def ros_arguments(argv: list[str]) -> list[str]:
 def package_executable(package: str, name: str) -> str | None:
     """<prefix>/lib/<package>/<name> from the ament index, or None."""
     try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+        from ament_index_python.packages import PackageNotFoundError, get_package_prefix  # noqa: PLC0415 - ament_index_python: optional
     except ImportError:
         return None
     try:
@@ -120,9 +123,9 @@ def package_executable(package: str, name: str) -> str | None:
 
 def _read_params(node_name: str, cls):
     """Parameters of ``cls`` as this process's ROS arguments set them (node created and destroyed)."""
-    import rclpy
+    import rclpy  # noqa: PLC0415 - rclpy: unit tests import this module
 
-    from rover_stack.common.params import declare_params
+    from rover_stack.common.params import declare_params  # noqa: PLC0415 - rclpy: unit tests import this module
 
     rclpy.init()
     try:
@@ -137,8 +140,6 @@ def _read_params(node_name: str, cls):
 
 def _run(build) -> int:
     """Build (argv, env) and exec it; exit 1 with the reason when it cannot start."""
-    import logging
-
     logging.basicConfig(level=logging.INFO, format='[%(name)s] %(message)s')
     log = logging.getLogger('gazebo')
     try:
@@ -153,8 +154,6 @@ def _run(build) -> int:
 
 
 def gz_sim_main() -> int:
-    from rover_stack.common.share_files import share_roots
-
     def build():
         params = _read_params('gz_sim', GzSimParams)
         return gz_sim_command(params, share_roots()[0], dict(os.environ), shutil.which('gz'))
@@ -163,8 +162,6 @@ def gz_sim_main() -> int:
 
 def gz_spawn_main() -> int:
     def build():
-        from rover_stack.description.xacro_expand import expand
-
         params = _read_params('gz_spawn', GzSpawnParams)
         create = package_executable('ros_gz_sim', 'create')
         gz_spawn_command(params, create, Path('/dev/null'))   # fails before writing when create is missing
@@ -177,8 +174,6 @@ def gz_spawn_main() -> int:
 
 
 def gz_bridge_main() -> int:
-    from rover_stack.common.share_files import share_path
-
     def build():
         return (gz_bridge_command(package_executable('ros_gz_bridge', 'parameter_bridge'),
                                   ros_arguments(sys.argv), share_path('config/gz_bridge.yaml')),

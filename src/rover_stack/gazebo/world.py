@@ -27,6 +27,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from rover_stack.sim.course import Course, load_course
@@ -287,8 +288,6 @@ def build_world(course: Course) -> GeneratedWorld:
 
 def write_world(generated: GeneratedWorld, out_dir: Path) -> list[Path]:
     """Write the SDF and the PNGs under ``out_dir``; returns the paths written."""
-    import cv2
-
     out_dir = Path(out_dir)
     (out_dir / MATERIALS).mkdir(parents=True, exist_ok=True)
     written = [out_dir / f'{generated.name}.sdf']

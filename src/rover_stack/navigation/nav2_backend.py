@@ -65,7 +65,7 @@ class Nav2UnavailableError(RuntimeError):
 def nav2_action_type():
     """nav2_msgs.action.NavigateToPose, or Nav2UnavailableError."""
     try:
-        from nav2_msgs.action import NavigateToPose
+        from nav2_msgs.action import NavigateToPose  # noqa: PLC0415 - nav2_msgs: optional
     except ImportError as error:
         raise Nav2UnavailableError(
             f"backend 'nav2' needs nav2_msgs (ROS 2 Nav2), which cannot be imported ({error}); install Nav2 "
@@ -88,7 +88,7 @@ class Nav2Backend:
     ``server_timeout`` (s, wall): how long a goal waits for Nav2's server before FAILED."""
 
     def __init__(self, node, server_timeout: float = 5.0):
-        from rclpy.action import ActionClient
+        from rclpy.action import ActionClient  # noqa: PLC0415 - importing this module needs no ROS
 
         self._node = node
         self._type = nav2_action_type()
@@ -112,7 +112,7 @@ class Nav2Backend:
                 self._latest = None
 
     async def _forward(self, mine: _Forwarded, request, result_type, publish_feedback):
-        from action_msgs.msg import GoalStatus
+        from action_msgs.msg import GoalStatus  # noqa: PLC0415 - importing this module needs no ROS
 
         def ended(code: int, message: str):
             return result_type(error_code=code, message=message, final_distance=float(mine.distance))

@@ -20,6 +20,7 @@ from rover_stack.common.qos import command_qos
 from rover_stack.navigation.costmap import LETHAL, Costmap, CostmapConfig
 from rover_stack.navigation.follower import FollowerConfig, PurePursuit
 from rover_stack.navigation.goal_checker import GoalChecker
+from rover_stack.navigation.nav2_backend import Nav2Backend
 from rover_stack.navigation.planner import (
     GOAL_IN_LETHAL,
     START_OFF_GRID,
@@ -169,7 +170,6 @@ class NavigatorNode(Node):
                 max(2.0, 3.0 * p.turn_angle / p.turn_speed), p.max_recoveries)
             self._nav2 = None
             if p.backend == 'nav2':
-                from rover_stack.navigation.nav2_backend import Nav2Backend
                 self._nav2 = Nav2Backend(self, server_timeout=p.wait_timeout)
         except (ValueError, RuntimeError) as error:
             Node.destroy_node(self)

@@ -9,6 +9,7 @@ import numpy as np
 from sensor_msgs.msg import Image
 
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
+from rover_stack.autonomy.mission import load_mission
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos, image_qos
@@ -55,7 +56,6 @@ def gate_pairs_from(p: MarkerParams) -> list[tuple[int, int]]:
     flat = [] if list(p.gate_pairs) == [-1] else list(p.gate_pairs)
     pairs = parse_pairs(flat)
     if p.mission:
-        from rover_stack.autonomy.mission import load_mission
         for leg in load_mission(p.mission).legs:
             if leg.kind == 'gate' and (leg.left_tag, leg.right_tag) not in pairs:
                 pairs.append((leg.left_tag, leg.right_tag))

@@ -13,6 +13,7 @@ from pathlib import Path
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
+from mcap_ros2.decoder import DecoderFactory
 
 from rover_stack.reporting.msgdefs import schema_text
 
@@ -98,8 +99,6 @@ def raw_messages(path: str | Path, only: Iterable[str] | None = None) -> Iterato
 
 def decoded(path: str | Path, only: Iterable[str] | None = None) -> Iterator[tuple[str, int, object]]:
     """(topic, log time ns, decoded message) in log-time order, decoded with the stored schemas."""
-    from mcap_ros2.decoder import DecoderFactory
-
     with _open(path) as stream:
         try:
             reader = make_reader(stream, decoder_factories=[DecoderFactory()])

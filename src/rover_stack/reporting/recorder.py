@@ -11,6 +11,7 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
@@ -137,8 +138,6 @@ class RunRecorder:
         result = []
         if not len(self.estimate):
             return result
-        import numpy as np
-
         times = np.asarray(self.estimate.t)
         for t, label, bx, by in self.detections:
             i = int(np.argmin(np.abs(times - t)))

@@ -21,6 +21,7 @@ import mujoco
 import numpy as np
 
 from rover_stack.common.param_spec import param
+from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.sim.model_builder import WORLD_GROUP, CameraIntrinsics, build_model
 from rover_stack.sim.sensors import (
     BatteryConfig,
@@ -142,7 +143,6 @@ class Simulator:
         datum = getattr(course, 'datum', None)
         lat0, lon0, alt0 = ((datum.latitude, datum.longitude, datum.altitude) if datum is not None
                             else DEFAULT_DATUM)
-        from rover_stack.geo.enu import LocalTangentPlane
         self.plane = LocalTangentPlane(lat0, lon0, alt0)
         self.render_enabled = render and cam.rate > 0
         self._streams = [_Stream('joint_states', config.encoders.rate, self.dt),

@@ -24,6 +24,8 @@ from rover_stack.common.share_files import robot_config_path
 from rover_stack.description.geometry import RoverGeometry, load_geometry
 from rover_stack.description.xacro_expand import expand
 from rover_stack.sim.ground_texture import regolith_texture
+from rover_stack.sim.markers import marker_texture_rgb, quiet_zone_scale
+from rover_stack.sim.terrain import Heightfield
 
 TIMESTEP = 0.002                 # s, physics step
 IMAGE_WIDTH, IMAGE_HEIGHT = 640, 480   # px
@@ -92,7 +94,6 @@ def terrain_of(course):
     spec = getattr(course, 'terrain', None)
     if spec is None or float(getattr(spec, 'max_height', 0.0)) <= 0.0:
         return None
-    from rover_stack.sim.terrain import Heightfield  # the course package's terrain model
     field = Heightfield.from_spec(spec)
     return field if float(np.ptp(field.heights)) > 1e-6 else None
 
@@ -208,7 +209,6 @@ def _resample(grid: np.ndarray, max_side: int) -> np.ndarray:
 
 def _marker_image(tag_id: int, dictionary: str) -> tuple[np.ndarray, float]:
     """(RGB texture with its white quiet zone, texture side / black-square side)."""
-    from rover_stack.sim.markers import marker_texture_rgb, quiet_zone_scale
     return np.ascontiguousarray(marker_texture_rgb(tag_id, dictionary)), quiet_zone_scale(dictionary)
 
 

@@ -31,6 +31,7 @@ from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import command_qos, image_qos, latched_qos, sensor_qos
 from rover_stack.common.stamps import stamp_seconds
 from rover_stack.perception.image_cdr import encode_image
+from rover_stack.sim.course import load_course
 from rover_stack.sim.device_emulation import DeviceEmulation, FaultError, FaultSchedule
 from rover_stack.sim.engine import EngineConfig, GnssFix, SimConfig, Simulator
 from rover_stack.sim.pacing import Pacer
@@ -152,7 +153,6 @@ class SimulatorNode(Node):
         config = load_sim_config(self)
         course = None
         if p.course:
-            from rover_stack.sim.course import load_course
             try:
                 course = load_course(p.course)
             except (LookupError, ValueError, OSError) as error:

@@ -5,10 +5,12 @@ Used by tests/system/test_mission_operator_sim.py and tests/system/test_chaos_si
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -106,9 +108,6 @@ def run_rover_sim(course_name: str, seed: int, out: Path, timeout: float,
                   extra: tuple[str, ...] = ()) -> tuple[int, dict, str]:
     """`rover sim --course C --seed S --no-web [EXTRA...]` to completion: (exit code, report.json, a log for
     failure messages: the tail of its output and the last WARN/ERROR lines of the stack)."""
-    import json
-    import sys
-
     process = subprocess.run(
         [sys.executable, '-m', 'rover_stack.cli.rover', 'sim', '--course', course_name, '--seed', str(seed),
          '--out', str(out), '--timeout', f'{timeout:g}', '--no-web', *extra],

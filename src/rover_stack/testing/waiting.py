@@ -1,6 +1,8 @@
 """Wait for a fact with a deadline while spinning an executor; never wait forever."""
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -29,9 +31,6 @@ def spin_for(executor, duration: float, step: float = 0.02) -> None:
 
 def stop_process(process, timeout: float = 10.0) -> None:
     """SIGINT ``process`` (a subprocess.Popen) and wait up to ``timeout`` s; then SIGKILL it."""
-    import signal
-    import subprocess
-
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:

@@ -10,6 +10,8 @@ from std_msgs.msg import String
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param
 from rover_stack.common.qos import latched_qos
+from rover_stack.description.geometry import GeometryError
+from rover_stack.description.xacro_expand import DescriptionError, expand
 from rover_stack.tf.listener import StaticTransformBroadcaster
 from rover_stack.tf.urdf import UrdfError, fixed_transforms, parse_urdf
 
@@ -31,9 +33,6 @@ def load_description(params: StaticTfParams) -> str:
         return params.robot_description
     if not params.robot_description_file:
         if params.robot_config:
-            from rover_stack.description.geometry import GeometryError
-            from rover_stack.description.xacro_expand import DescriptionError, expand
-
             try:
                 return expand(params.robot_config)
             except (GeometryError, DescriptionError) as error:

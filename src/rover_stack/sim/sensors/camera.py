@@ -44,7 +44,7 @@ class CameraModel:
         self._owner_thread: int | None = None   # an EGL context is current in one thread only
 
     def render(self, stamp: float, model, data) -> ImageReading:
-        import mujoco
+        import mujoco  # noqa: PLC0415 - mujoco: after engine sets MUJOCO_GL
 
         if self._renderer is None:
             self._renderer = mujoco.Renderer(model, self.config.height, self.config.width)

@@ -57,7 +57,7 @@ class RangeSensor:
 
     def scan(self, stamp: float, model, data, origin, rotation) -> ScanReading:
         """``origin`` (3,) m and ``rotation`` (3x3) of laser_link in the world."""
-        import mujoco
+        import mujoco  # noqa: PLC0415 - mujoco: after engine sets MUJOCO_GL
 
         c = self.config
         directions = (np.asarray(rotation) @ self._local.T).T
