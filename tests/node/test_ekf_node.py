@@ -1,10 +1,13 @@
 """ekf_localization over DDS: synthetic odom / IMU / GNSS in, map pose and map -> odom out,
 datum latched, from_ll / to_ll, bad fixes rejected and counted in the diagnostics."""
+import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rclpy
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Point
 from nav_msgs.msg import Odometry
@@ -15,9 +18,12 @@ from sensor_msgs.msg import Imu, NavSatFix
 
 from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
 from rover_interfaces.srv import FromLL, ToLL
+from rover_stack.autonomy.mission import find_mission, load_mission
+from rover_stack.common.param_spec import declared
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.localization.datum import DatumKeeper, make_datum
-from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.localization.ekf import EkfConfig
+from rover_stack.localization.ekf_node import EkfLocalization, LocalizationParams
 from rover_stack.localization.models import rotation_2d
 from rover_stack.testing.waiting import spin_until
 from rover_stack.tf.listener import tf_qos
@@ -260,15 +266,6 @@ def test_marker_sightings_are_checked(harness):
 
 
 def test_config_file_declares_exactly_the_node_parameters():
-    import dataclasses
-    from pathlib import Path
-
-    import yaml
-
-    from rover_stack.common.param_spec import declared
-    from rover_stack.localization.ekf import EkfConfig
-    from rover_stack.localization.ekf_node import LocalizationParams
-
     config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
     values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
     # the node's own parameters and the filter tuning declared from the core's config, each once
@@ -279,10 +276,6 @@ def test_config_file_declares_exactly_the_node_parameters():
 
 
 def test_node_starts_from_the_config_file_values(ros_context):
-    from pathlib import Path
-
-    import yaml
-
     config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
     values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
     node = EkfLocalization(context=ros_context,
@@ -298,8 +291,6 @@ def test_node_starts_from_the_config_file_values(ros_context):
 def test_course_file_takes_a_shipped_mission_name_or_a_path(ros_context, course_file):
     """The sim profile hands its `mission` argument (a name or a path) to course_file, as the mission
     executive and the marker detector take it."""
-    from rover_stack.autonomy.mission import find_mission, load_mission
-
     mission = load_mission('urc_sprint')
     value = str(find_mission('urc_sprint')) if course_file == 'MISSION_PATH' else course_file
     node = EkfLocalization(context=ros_context, parameter_overrides=[

@@ -4,7 +4,10 @@ refused with a message otherwise; read-only ones are refused by rclpy (docs/driv
 import pytest
 from rclpy.parameter import Parameter
 
+from rover_stack.autonomy.executive import ExecutiveConfig
+from rover_stack.autonomy.mission_node import MissionExecutive
 from rover_stack.base_station.keyboard_teleop import KeyboardTeleop
+from rover_stack.common.param_spec import declared
 from rover_stack.demo.heartbeat import HeartbeatTalker
 from rover_stack.drive.controller_node import DriveController
 from rover_stack.localization.ekf_node import EkfLocalization
@@ -66,10 +69,6 @@ def test_ekf_noise_is_retuned(ros_context):
 
 
 def test_mission_behaviour_is_declared_from_the_core_config(ros_context, tmp_path):
-    from rover_stack.autonomy.executive import ExecutiveConfig
-    from rover_stack.autonomy.mission_node import MissionExecutive
-    from rover_stack.common.param_spec import declared
-
     node = MissionExecutive(context=ros_context, parameter_overrides=[
         Parameter('progress_file', value=str(tmp_path / 'progress.json')), Parameter('nav_retries', value=4)])
     try:
