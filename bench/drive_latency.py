@@ -8,10 +8,13 @@ comes out, and records the hop times (monotonic clock of this process, callbacks
 * controller:  that ``cmd_vel`` -> ``wheel_commands`` carrying it;
 * end to end:  command published -> ``wheel_commands``.
 
-Both nodes are timer driven, so each hop includes the wait for the node's next tick. Commands are sent
-after a random (seeded) pause of up to one period, so they arrive at any phase of the timers, as real
-commands do; at 50 Hz expect about 10 ms mean per hop from the timers alone.
-The controller runs with high acceleration limits so a new command shows in the next wheel command.
+Both nodes act on a command's arrival (issue #23; their timers only ramp, time out and beat). Commands
+are sent after a random (seeded) pause of up to one timer period, so they arrive at any phase of the
+timers, as real commands do. The controller runs with high acceleration limits so a new command shows in
+the wheel command it causes.
+
+The floor beside it, measured in the same run: the round trip of a TwistStamped through an echo process
+(this process -> echo -> this process: two DDS hops, where the command path has three).
 
 Usage (in the dev env):  python bench/drive_latency.py [--count 10000] [--rate 50] [--json]
 (``--json``: print one JSON line with the figures of ``measure`` instead of the table.)
@@ -53,6 +56,48 @@ def start_nodes(namespace: str, rate: float, inputs_file: str) -> list[subproces
     arbitration = [sys.executable, '-m', 'rover_stack.drive.arbitration_node', *common,
                    '-p', f'inputs_file:={inputs_file}']
     return [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in (arbitration, controller)]
+
+
+ECHO_SCRIPT = """
+import rclpy
+from geometry_msgs.msg import TwistStamped
+from rover_stack.common.qos import command_qos
+rclpy.init()
+node = rclpy.create_node('twist_echo', namespace=__import__('sys').argv[1])
+out = node.create_publisher(TwistStamped, 'echo/out', command_qos())
+node.create_subscription(TwistStamped, 'echo/in', out.publish, command_qos())
+rclpy.spin(node)
+"""
+
+
+def round_trips(node, executor, count: int) -> list[float]:
+    """Seconds from publishing a TwistStamped to its echo's arrival, ``count`` times (one at a time)."""
+    echo = subprocess.Popen([sys.executable, '-c', ECHO_SCRIPT, node.get_namespace()], env=os.environ.copy())
+    pub = node.create_publisher(TwistStamped, 'echo/in', command_qos())
+    back: list[float] = []
+    node.create_subscription(TwistStamped, 'echo/out', lambda m: back.append(m.twist.linear.x), command_qos())
+    times: list[float] = []
+    try:
+        deadline = time.monotonic() + 20.0
+        while not back:                        # until the echo answers (discovery both ways)
+            if time.monotonic() > deadline:
+                raise RuntimeError('the echo process did not answer within 20 s')
+            pub.publish(TwistStamped())
+            executor.spin_once(timeout_sec=0.05)
+        for k in range(count):
+            msg = TwistStamped()
+            msg.twist.linear.x = float(k + 1)
+            sent = time.monotonic()
+            pub.publish(msg)
+            deadline = sent + 1.0
+            while (not back or back[-1] != msg.twist.linear.x) and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.01)
+            if back and back[-1] == msg.twist.linear.x:
+                times.append(time.monotonic() - sent)
+    finally:
+        echo.terminate()
+        echo.wait(10)
+    return times
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -108,7 +153,8 @@ def run(count: int, rate: float) -> dict[str, list[float]]:
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     probe = Probe(node, load_geometry(ROBOT).wheel_radius)
-    hops: dict[str, list[float]] = {'arbitration': [], 'controller': [], 'end to end': []}
+    hops: dict[str, list[float]] = {'arbitration': [], 'controller': [], 'end to end': [],
+                                    'dds round trip': []}
     missed = 0
     try:
         deadline = time.monotonic() + 20.0
@@ -133,6 +179,7 @@ def run(count: int, rate: float) -> dict[str, list[float]]:
                 hops['arbitration'].append(probe.arbitrated_at - probe.sent_at)
                 hops['controller'].append(probe.wheels_at - probe.arbitrated_at)
                 hops['end to end'].append(probe.wheels_at - probe.sent_at)
+        hops['dds round trip'] = round_trips(node, executor, count)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
@@ -175,8 +222,9 @@ def main() -> None:
     if options.json:
         print(json.dumps(figures))
         return
-    print(f'\ndrive command latency, {figures["commands"]} commands, both nodes at {options.rate:g} Hz, '
-          f'two processes + this probe ({figures["wall_s"]:.0f} s)')
+    print(f'\ndrive command latency, {figures["commands"]} commands, both nodes event-driven (timers at '
+          f'{options.rate:g} Hz), two processes + this probe ({figures["wall_s"]:.0f} s); '
+          'dds round trip: this process -> echo process -> this process')
     print(f'{"hop":<14}{"p50 ms":>9}{"p99 ms":>9}{"mean ms":>9}{"max ms":>9}')
     for name, hop in figures['hops'].items():
         print(f'{name:<14}{hop["p50_ms"]:9.2f}{hop["p99_ms"]:9.2f}{hop["mean_ms"]:9.2f}{hop["max_ms"]:9.2f}')

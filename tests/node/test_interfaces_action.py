@@ -86,7 +86,7 @@ def test_goal_feedback_result(pair):
     result = result_future.result().result
     assert result.success and result.message == 'all legs done'
     assert [leg.leg_index for leg in result.legs] == [0, 1, 2]
-    spin_until(executor, lambda: len(feedback) == LEGS, 2.0, 'all feedback')
+    spin_until(executor, lambda: len(feedback) == LEGS, 15.0, 'all feedback')
     assert [f.leg_index for f in feedback] == [0, 1, 2]
     assert feedback[2].confirmed_detections[0].id == 2
 

@@ -69,8 +69,9 @@ class SimNodeParams:
     seed: int = param(0, 'Seed of every noise model', low=0, high=2**31 - 1, read_only=True)
     real_time_factor: float = param(1.0, 'Sim seconds per wall second; 0 = as fast as possible', low=0.0,
                                     high=1000.0)
-    lockstep: bool = param(False, 'Advance one control_period only after the next wheel command arrived '
-                                  '(or lockstep_timeout passed)', read_only=True)
+    lockstep: bool = param(False, 'Advance one control_period only after a wheel command stamped at the '
+                                  'current simulated time arrived (or lockstep_timeout passed)',
+                           read_only=True)
     lockstep_timeout: float = param(0.2, 'Longest wall-clock wait for a command in lockstep', unit='s',
                                     low=0.001, high=10.0, read_only=True)
     control_period: float = param(0.02, 'Sim time advanced per lockstep step', unit='s', low=0.002,
@@ -252,7 +253,11 @@ class SimulatorNode(Node):
         parsed = self._parse(msg, msg.velocity, self.sim.wheel_joints, 'wheel_commands')
         if parsed is not None:
             self._pending_wheels = parsed
-            self._commands_since_advance += 1
+            stamp = stamp_seconds(msg.header.stamp)
+            # lockstep: only an answer to the current time counts (an event-driven command caused by an
+            # older message must not advance the physics a second period)
+            if stamp == 0.0 or stamp >= self.sim.time - 1e-6:
+                self._commands_since_advance += 1
 
     def _on_paced_odometry(self, msg: Odometry) -> None:
         self._pacer.seen(self.params.pace_odometry_topic, stamp_seconds(msg.header.stamp), self.sim.time,
