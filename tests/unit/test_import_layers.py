@@ -28,6 +28,7 @@ ROS_HELPERS = {
     'rover_stack.common.node_main': 'rclpy init, executor, clean Ctrl-C of every node',
     'rover_stack.common.trigger_call': 'call a std_srvs/Trigger service until accepted',
     'rover_stack.common.actions': 'action-server helpers',
+    'rover_stack.autonomy.goal_client': 'one action goal at a time: re-send, lost result, restarted server',
     'rover_stack.drive.estop_reset': "the operator's e-stop reset call",
     'rover_stack.tf.listener': 'tf / tf_static subscriber and broadcasters on a node',
     'rover_stack.tf.ros_conversions': 'geometry_msgs <-> tf.transform',

@@ -14,6 +14,16 @@ def test_a_server_appearing_after_the_baseline_settled_is_a_restart():
     assert watch.restarted({NEW}, now=5.0)
 
 
+def test_settled_once_the_baseline_was_checked_and_holds_a_server():
+    watch = RestartWatch(period=1.0)
+    watch.accepted(set(), now=0.0)
+    assert not watch.settled
+    watch.restarted(set(), now=1.0)
+    assert not watch.settled                       # the graph showed no server yet
+    watch.restarted({OLD}, now=2.0)
+    assert watch.settled
+
+
 def test_a_stale_server_listed_at_the_acceptance_is_no_restart():
     # The graph still listed a destroyed server and not yet the one that accepted (the CI failure).
     watch = RestartWatch(period=1.0)

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rclpy
-from action_msgs.msg import GoalStatus
 from nav_msgs.msg import Odometry
-from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.task import Future
@@ -33,9 +32,9 @@ from rover_stack.autonomy.executive import (
     State,
     targets_from_mission,
 )
+from rover_stack.autonomy.goal_client import GoalClient
 from rover_stack.autonomy.goals import base_to_map, default_mission_dirs, resolve_goal
 from rover_stack.autonomy.mission import Mission, MissionError
-from rover_stack.autonomy.server_watch import RestartWatch
 from rover_stack.autonomy.status_light import light_for
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param, watch_params
@@ -62,7 +61,6 @@ STATUS_STATE = {
 NAV_EVENTS = {NavigateToGoal.Result.SUCCEEDED: Event.NAV_SUCCEEDED,
               NavigateToGoal.Result.FAILED: Event.NAV_FAILED,
               NavigateToGoal.Result.INVALID_GOAL: Event.NAV_FAILED}
-_TERMINAL_GOAL_STATES = (GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_CANCELED, GoalStatus.STATUS_ABORTED)
 SIGHTINGS_SAVE_PERIOD = 1.0   # s (ROS time), at most one progress write per second for new sightings
 SERVICES = {'mission/skip_leg': Event.SKIP, 'mission/pause': Event.PAUSE, 'mission/resume': Event.RESUME,
             'mission/abort_and_return': Event.ABORT_RETURN}
@@ -175,16 +173,6 @@ class MissionExecutive(Node):
         self._teleop_active = ''
         self._estop = False                    # estop_state: the drive controller's latch
         self._detections = collections.deque(maxlen=200)
-        self._nav_events = collections.deque()
-        self._nav_handle = None
-        self._nav_goal_id = 0
-        self._pending_nav: NavGoal | None = None
-        self._nav_attempt = 0                  # identifies one send of a goal (re-sends get a new one)
-        self._nav_sent: tuple[NavGoal, float] | None = None       # awaiting acceptance: (goal, wall s)
-        self._nav_ended_at: float | None = None   # wall s the running goal's status turned terminal
-        self._nav_command: NavGoal | None = None  # the goal last sent, to send again to a restarted server
-        self._server_wait_since: float | None = None   # time.monotonic() since the server is not seen
-        self._nav_watch = RestartWatch(period=1.0)   # was the server running our goal respawned?
         self._last_status = None
         self._last_light = None
         self._last_status_time = 0.0
@@ -193,7 +181,7 @@ class MissionExecutive(Node):
         self._server = ActionServer(self, ExecuteMission, 'execute_mission', self._execute,
                                     goal_callback=self._on_goal, callback_group=group,
                                     cancel_callback=lambda _h: CancelResponse.ACCEPT)
-        self._nav = ActionClient(self, NavigateToGoal, 'navigate_to_goal', callback_group=group)
+        self._nav = GoalClient(self, NavigateToGoal, 'navigate_to_goal', p.nav_response_timeout, group)
         self._status_pub = self.create_publisher(MissionStatus, 'mission/status', latched_qos())
         self._light_pub = self.create_publisher(StatusLight, 'status_light', latched_qos())
         self.create_subscription(Odometry, 'odometry/filtered', self._on_odom, sensor_qos(depth=10))
@@ -472,8 +460,7 @@ class MissionExecutive(Node):
                 resume = self.executive_config.resume_after_takeover
                 if resume != ex.config.resume_after_takeover:
                     ex.config = dataclasses.replace(ex.config, resume_after_takeover=resume)
-                while self._nav_events:
-                    event, goal_id = self._nav_events.popleft()
+                for event, goal_id in self._nav_outcomes():
                     ex.handle(event, now, goal_id=goal_id)
                 self._serve_goal(run)
                 ex.tick(now)
@@ -489,8 +476,7 @@ class MissionExecutive(Node):
             if run is not None and run.done and run.goal_done is not None and not run.goal_done.done():
                 run.goal_done.set_result('done')
             self._teleop_active = teleop
-            self._watch_nav_responses()
-            self._send_pending_nav()
+            self._nav.step(time.monotonic())
             self._publish()
 
     def _pose_at(self, stamp) -> tuple[float, float, float] | None:
@@ -571,118 +557,35 @@ class MissionExecutive(Node):
     def _apply_commands(self, run: Run) -> None:
         for command in run.executive.take_commands():
             if isinstance(command, CancelNav):
-                self._pending_nav = None
-                self._cancel_nav()
+                self._nav.cancel()
             elif isinstance(command, NavGoal):
-                self._cancel_nav()
-                self._pending_nav = command
+                self._send_nav(command)
 
-    def _cancel_nav(self) -> None:
-        handle, self._nav_handle = self._nav_handle, None
-        self._nav_sent = None
-        self._nav_attempt += 1              # a late acceptance of an older send is canceled
-        if handle is not None:
-            handle.cancel_goal_async()
-
-    def _send_pending_nav(self) -> None:
-        command = self._pending_nav
-        if command is None:
-            return
-        now = time.monotonic()
-        if not self._nav.server_is_ready():
-            if self._server_wait_since is None:
-                self._server_wait_since = now
-            if now - self._server_wait_since <= self.params.nav_response_timeout:
-                self.get_logger().warning('waiting for the navigate_to_goal server',
-                                          throttle_duration_sec=5.0)
-                return
-            # The graph can report a running server as gone (seen with a server busy answering another
-            # request): send anyway; an unanswered goal is sent again after nav_response_timeout.
-            self.get_logger().warning('navigate_to_goal server not seen in the graph: sending the goal '
-                                      'anyway', throttle_duration_sec=5.0)
-        self._server_wait_since = None
-        self._pending_nav = None
+    def _send_nav(self, command: NavGoal) -> None:
+        """Send ``command`` to navigate_to_goal (the running goal is canceled)."""
         goal = NavigateToGoal.Goal(use_heading=command.yaw is not None, tolerance=float(command.tolerance))
         goal.goal.header.frame_id = self.params.map_frame
         goal.goal.header.stamp = self.get_clock().now().to_msg()
         goal.goal.pose.position.x, goal.goal.pose.position.y = float(command.x), float(command.y)
         yaw = command.yaw or 0.0
         goal.goal.pose.orientation.z, goal.goal.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
-        self._nav_goal_id = command.goal_id
-        self._nav_attempt += 1
-        self._nav_sent, self._nav_ended_at, self._nav_command = (command, time.monotonic()), None, command
         self.get_logger().info(f'navigate ({command.purpose}) to ({command.x:.1f}, {command.y:.1f}) m'
                                + (f' yaw {command.yaw:.2f}' if command.yaw is not None else '')
                                + f' within {command.tolerance:.1f} m')
-        future = self._nav.send_goal_async(goal)
-        future.add_done_callback(
-            lambda f, gid=command.goal_id, attempt=self._nav_attempt: self._on_nav_accepted(f, gid, attempt))
+        self._nav.send(goal, command.goal_id)
 
-    def _watch_nav_responses(self) -> None:
-        """Re-send a goal whose acceptance never came; re-ask a result that never came (under the lock)."""
-        timeout = self.params.nav_response_timeout
-        now = time.monotonic()
-        if self._nav_sent is not None and self._pending_nav is None:
-            command, sent_at = self._nav_sent
-            if now - sent_at > timeout:
-                self.get_logger().warning(f'navigate_to_goal did not answer within {timeout:.1f} s: '
-                                          'sending the goal again')
-                self._nav_attempt += 1       # the old send, if accepted late, is canceled
-                self._nav_sent, self._pending_nav = None, command
-            return
-        handle = self._nav_handle
-        if handle is None or handle.status not in _TERMINAL_GOAL_STATES:
-            self._nav_ended_at = None
-            if handle is None or not self._nav_watch.due(now):
-                return
-            if self._nav_watch.restarted(self._navigator_servers(), now) and self._nav_command is not None:
-                # A navigator that did not exist at the acceptance: the one running our goal was restarted
-                # (killed and respawned), and the goal died with it.
-                self.get_logger().warning('navigate_to_goal server restarted: sending the goal again')
-                self._nav_handle = None
-                self._nav_attempt += 1
-                self._pending_nav = self._nav_command
-                handle.cancel_goal_async()
-            return
-        if self._nav_ended_at is None:
-            self._nav_ended_at = now
-        elif now - self._nav_ended_at > timeout:
-            self.get_logger().warning('navigate_to_goal ended but its result did not arrive: asking again')
-            self._nav_ended_at = now
-            goal_id = self._nav_goal_id
-            handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
-
-    def _navigator_servers(self) -> set[tuple]:
-        """Endpoint gids of the navigate_to_goal goal-status publishers (one per running server)."""
-        infos = self.get_publishers_info_by_topic('navigate_to_goal/_action/status')
-        return {tuple(info.endpoint_gid) for info in infos}
-
-    def _on_nav_accepted(self, future, goal_id: int, attempt: int) -> None:
-        handle = future.result()
-        with self._lock:
-            if attempt != self._nav_attempt or goal_id != self._nav_goal_id or self._pending_nav is not None:
-                if handle.accepted:
-                    handle.cancel_goal_async()   # superseded (or re-sent) while the request was in flight
-                return
-            self._nav_sent = None
-            if not handle.accepted:
-                self._nav_events.append((Event.NAV_FAILED, goal_id))
-                return
-            self._nav_handle = handle
-            self._nav_watch.accepted(self._navigator_servers(), time.monotonic())
-        handle.get_result_async().add_done_callback(lambda f: self._on_nav_result(f, goal_id, handle))
-
-    def _on_nav_result(self, future, goal_id: int, handle) -> None:
-        result = future.result().result
-        event = NAV_EVENTS.get(result.error_code)
-        with self._lock:
-            if handle is not self._nav_handle:
-                return                   # a duplicate answer, or a goal already canceled
-            self._nav_handle = None
-        if event is not None:
-            if event is Event.NAV_FAILED:
-                self.get_logger().warning(f'navigation failed: {result.message}')
-            self._nav_events.append((event, goal_id))
+    def _nav_outcomes(self) -> list[tuple[Event, int]]:
+        """(executive event, goal id) of the navigation outcomes since the last call."""
+        events = []
+        for goal_id, kind, result, _status in self._nav.take_events():
+            event = Event.NAV_FAILED if kind == 'rejected' else None
+            if kind == 'result':
+                event = NAV_EVENTS.get(result.error_code)
+                if event is Event.NAV_FAILED:
+                    self.get_logger().warning(f'navigation failed: {result.message}')
+            if event is not None:
+                events.append((event, goal_id))
+        return events
 
     # ------------------------------------------------------------ status
     def _publish(self, force: bool = False) -> None:
@@ -721,7 +624,7 @@ class MissionExecutive(Node):
     def destroy_node(self) -> None:
         with self._lock:
             if rclpy.ok(context=self.context):   # stop the navigator's goal while we still can
-                self._cancel_nav()
+                self._nav.cancel()
             run = self._run
             if run is not None and run.goal_done is not None and not run.goal_done.done():
                 run.goal_done.set_result('shutdown')

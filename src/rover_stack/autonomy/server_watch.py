@@ -29,6 +29,12 @@ class RestartWatch:
         self._settled = False
         self._checked_at = now
 
+    @property
+    def settled(self) -> bool:
+        """Whether a restart would be noticed now: the baseline was checked after the acceptance and holds
+        a server."""
+        return self._settled and bool(self._baseline)
+
     def due(self, now: float) -> bool:
         """Whether a graph query is due (at most one per ``period``)."""
         return now - self._checked_at >= self.period

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import rclpy
-from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
 from std_srvs.srv import Trigger
 
@@ -16,6 +15,7 @@ from rover_interfaces.action import ExecuteMission
 from rover_interfaces.msg import MissionStatus
 from rover_stack.autonomy import persistence
 from rover_stack.autonomy.executive import OUTCOMES, RESTORED
+from rover_stack.autonomy.goal_client import GoalClient
 from rover_stack.autonomy.goals import default_mission_dirs
 from rover_stack.cli.stack_process import ROBOT_FOR_KINEMATICS, StackProcess, rover_values, runner_argv
 from rover_stack.drive.estop_reset import reset_estop
@@ -24,7 +24,7 @@ from rover_stack.reporting.recorder import RunRecorder
 from rover_stack.reporting.report import LegRun, build_report, leg_truths
 
 SERVER_WAIT = 180.0   # s wall: bring-up of every node on a loaded machine
-GOAL_RESPONSE_WAIT = 5.0   # s wall without a goal response: send again
+GOAL_RESPONSE_WAIT = 5.0   # s wall without a goal response (or a result of an ended goal): send (ask) again
 FINAL_RESULT_WAIT = 10.0   # s wall after a final mission/status without a result: use the progress file
 FINAL_STATES = (MissionStatus.SUCCEEDED, MissionStatus.FAILED, MissionStatus.CANCELED)
 PROGRESS_PERIOD = 5.0  # s wall between progress lines
@@ -110,12 +110,12 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
     progress = Progress(mission)
     recorder = RunRecorder(node, out / 'run.mcap', on_status=progress.on_status,
                            sensors=getattr(args, 'record_sensors', False))
-    client = ActionClient(node, ExecuteMission, 'execute_mission')
+    # A re-sent goal attaches to the running mission: the goal it replaces is dropped, not canceled.
+    client = GoalClient(node, ExecuteMission, 'execute_mission', GOAL_RESPONSE_WAIT, cancel_replaced=False)
     resume = node.create_client(Trigger, 'mission/resume')
     resume_future = None
     goal = _goal(mission_path)
-    result, message, goal_future, result_future, sent_for = None, '', None, None, 0
-    sent_at, final_status, final_since = 0.0, None, 0.0
+    result, message, sent_for, final_status, final_since = None, '', 0, None, 0.0
     try:
         deadline = time.monotonic() + SERVER_WAIT
         while not client.server_is_ready():
@@ -133,22 +133,22 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
         reset_done = time.monotonic()
         deadline = time.monotonic() + timeout
         while result is None:
-            # (Re)send the goal: at the start, after a respawn of the executive (it resumes from the last
-            # completed leg), and when no goal response came (a respawned server may not be up yet).
-            unanswered = goal_future is not None and not goal_future.done() \
-                and time.monotonic() - sent_at > GOAL_RESPONSE_WAIT
-            if (len(stack.starts) > sent_for or unanswered) and client.server_is_ready():
+            # Send the goal at the start, and again after a respawn of the executive (it resumes from the
+            # last completed leg); the client sends it again by itself when no goal response came.
+            if len(stack.starts) > sent_for:
                 if sent_for:
                     print('rover sim: mission executive respawned: sending the goal again', flush=True)
+                    client.resend()
+                else:
+                    client.send(goal)
                 sent_for = len(stack.starts)
-                goal_future, result_future, sent_at = client.send_goal_async(goal), None, time.monotonic()
-            if goal_future is not None and goal_future.done() and result_future is None:
-                handle = goal_future.result()
-                if not handle.accepted:
+            client.step(time.monotonic())
+            for event in client.take_events():
+                if event.kind == 'rejected':
                     raise RuntimeError('the mission goal was rejected')
-                result_future = handle.get_result_async()
-            if result_future is not None and result_future.done():
-                result = result_future.result().result
+                if event.kind == 'result':
+                    result = event.result
+            if result is not None:
                 break
             status = progress.latest
             restored = status is not None and status.state == MissionStatus.PAUSED \
