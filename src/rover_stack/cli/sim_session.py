@@ -214,7 +214,7 @@ def run_session(args, course, mission, mission_path: Path, out: Path) -> int:
 def _start_emulated_devices(args, course, mission_path: Path, out: Path, progress: Path):
     """The simulator as emulated devices (devices.log) and the rover profile's runner command for them;
     (process, None) after printing why when the devices did not come up."""
-    from rover_stack.cli import emulated_devices as emulation
+    from rover_stack.cli import emulated_devices as emulation  # noqa: PLC0415 - loads mujoco: --devices emulated only
 
     robot = ROBOT_FOR_KINEMATICS[args.kinematics]
     argv = emulation.simulator_argv(course.source, robot, args.seed, (out / 'devices').resolve(),
@@ -235,7 +235,7 @@ def _device_extra(out: Path, args, recorder) -> dict:
     """Report fields of a run on emulated devices: the real drivers, the fault events, the mission span."""
     if getattr(args, 'devices', 'direct') != 'emulated':
         return {'devices': 'direct'}
-    from rover_stack.cli.emulated_devices import drivers_started
+    from rover_stack.cli.emulated_devices import drivers_started  # noqa: PLC0415 - loads mujoco: emulated only
 
     try:
         log = (out / 'devices.log').read_text(encoding='utf-8').splitlines()
