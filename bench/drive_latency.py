@@ -50,10 +50,10 @@ WHEEL = 'wheel_front_left_joint'
 
 def start_nodes(namespace: str, rate: float, inputs_file: str) -> list[subprocess.Popen]:
     common = ['--ros-args', '-r', f'__ns:={namespace}', '-p', f'rate:={rate}', '--log-level', 'warn']
-    controller = [sys.executable, '-m', 'rover_stack.drive.controller_node', *common,
+    controller = [sys.executable, '-m', 'rover_stack.drive.drive_controller_node', *common,
                   '-p', f'robot_config:={ROBOT}',
                   '-p', 'linear_max_acceleration:=100.0', '-p', 'linear_max_deceleration:=100.0']
-    arbitration = [sys.executable, '-m', 'rover_stack.drive.arbitration_node', *common,
+    arbitration = [sys.executable, '-m', 'rover_stack.drive.cmd_arbitration_node', *common,
                    '-p', f'inputs_file:={inputs_file}']
     return [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in (arbitration, controller)]
 

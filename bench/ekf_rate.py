@@ -113,7 +113,7 @@ def node_cpu_share(warmup: float = 4.0, window: float = 10.0) -> float:
     env = dict(os.environ)
     env.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
     node = subprocess.Popen(
-        [sys.executable, '-m', 'rover_stack.localization.ekf_node', '--ros-args',
+        [sys.executable, '-m', 'rover_stack.localization.ekf_localization_node', '--ros-args',
          '-p', 'datum_source:=parameter', '-p', f'datum_latitude:={DATUM[0]}',
          '-p', f'datum_longitude:={DATUM[1]}', '-p', f'datum_altitude:={DATUM[2]}', '--log-level', 'error'],
         env=env, stdout=subprocess.DEVNULL)

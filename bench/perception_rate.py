@@ -172,8 +172,8 @@ def measure(frames: int = 300, seconds: float = 4.0, source: str = 'rendered') -
     env = os.environ.copy()
     env.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(102, 160) % 100 + 1))
     os.environ['ROS_DOMAIN_ID'] = env['ROS_DOMAIN_ID']
-    node_process = subprocess.Popen([sys.executable, '-m', 'rover_stack.perception.marker_node', '--ros-args',
-                                     '--log-level', 'warn'], env=env)
+    node_process = subprocess.Popen([sys.executable, '-m', 'rover_stack.perception.aruco_detector_node',
+                                     '--ros-args', '--log-level', 'warn'], env=env)
     keep_large_buffers_in_heap()   # as every node of the stack (run_nodes): this process plays the camera
     rclpy.init()
     probe = rclpy.create_node('perception_bench')

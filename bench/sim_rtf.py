@@ -125,7 +125,7 @@ def ros_rtf(seconds: float, camera_rate: float, course_name: str, robot: str, wi
         processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       stdin=subprocess.DEVNULL, process_group=0)]
     else:
-        processes = [_start('rover_stack.sim.sim_node',
+        processes = [_start('rover_stack.sim.rover_simulator_node',
                             {'robot_config': robot, 'course': course_name or "''", 'real_time_factor': 0.0,
                              'camera.rate': camera_rate}, config / 'simulator.yaml')]
     context = rclpy.Context()

@@ -10,33 +10,33 @@ EXECUTABLES = {
     # bringup
     'rover_runner': 'rover_stack.bringup.runner:main',
     'rover_container': 'rover_stack.bringup.container:main',   # several nodes in one process
-    'rover_sim': 'rover_stack.cli.sim:main',
+    'rover_sim': 'rover_stack.cli.rover_sim:main',
     'rover': 'rover_stack.cli.rover:main',   # main CLI: rover sim (the main job)
-    'mission_executive': 'rover_stack.autonomy.mission_node:main',   # autonomy: mission executive
-    'gps_waypoint_follower': 'rover_stack.autonomy.gps_waypoints_node:main',   # Nav2 GPS waypoints
-    'drive_controller': 'rover_stack.drive.controller_node:main',   # drive
-    'cmd_arbitration': 'rover_stack.drive.arbitration_node:main',   # drive
+    'mission_executive': 'rover_stack.autonomy.mission_executive_node:main',   # autonomy: mission executive
+    'gps_waypoint_follower': 'rover_stack.autonomy.gps_waypoint_follower_node:main',   # Nav2 GPS waypoints
+    'drive_controller': 'rover_stack.drive.drive_controller_node:main',   # drive
+    'cmd_arbitration': 'rover_stack.drive.cmd_arbitration_node:main',   # drive
     'motor_driver': 'rover_stack.hardware.motor_driver_node:main',   # hardware driver
-    'rover_simulator': 'rover_stack.sim.sim_node:main',   # embedded MuJoCo simulator (hardware backend)
-    'ekf_localization': 'rover_stack.localization.ekf_node:main',   # localization
-    'aruco_detector': 'rover_stack.perception.marker_node:main',   # perception
-    'object_detector': 'rover_stack.perception.object_node:main',   # perception
-    'obstacle_grid': 'rover_stack.perception.obstacle_node:main',   # perception
+    'rover_simulator': 'rover_stack.sim.rover_simulator_node:main',   # embedded MuJoCo simulator
+    'ekf_localization': 'rover_stack.localization.ekf_localization_node:main',   # localization
+    'aruco_detector': 'rover_stack.perception.aruco_detector_node:main',   # perception
+    'object_detector': 'rover_stack.perception.object_detector_node:main',   # perception
+    'obstacle_grid': 'rover_stack.perception.obstacle_grid_node:main',   # perception
     'navigator': 'rover_stack.navigation.navigator_node:main',   # navigation (navigate_to_goal action)
     'camera_driver': 'rover_stack.perception.camera_driver_node:main',   # perception (real camera)
     'gnss_driver': 'rover_stack.drivers.gnss_driver_node:main',   # NMEA GNSS driver
     'imu_driver': 'rover_stack.drivers.imu_driver_node:main',   # serial IMU driver
-    'gz_wheel_adapter': 'rover_stack.gazebo.wheel_adapter_node:main',   # Gazebo joint commands
+    'gz_wheel_adapter': 'rover_stack.gazebo.gz_wheel_adapter_node:main',   # Gazebo joint commands
     'rover_gz_world': 'rover_stack.gazebo.world:main',   # Gazebo world from a course file
     'gz_sim': 'rover_stack.gazebo.launchers:gz_sim_main',   # exec gz sim with a package world
     'gz_spawn': 'rover_stack.gazebo.launchers:gz_spawn_main',   # exec ros_gz_sim create (rover URDF)
     'gz_bridge': 'rover_stack.gazebo.launchers:gz_bridge_main',   # exec ros_gz_bridge (gz_bridge.yaml)
-    'web_bridge': 'rover_stack.base_station.bridge_node:main',   # base station: web page + WebSocket
-    'keyboard_teleop': 'rover_stack.base_station.keyboard_teleop:main',   # base station: terminal teleop
-    'joystick_teleop': 'rover_stack.base_station.joystick_teleop:main',   # base station: game controller
-    'foxglove_bridge': 'rover_stack.base_station.foxglove_node:main',   # base station: Foxglove (read-only)
+    'web_bridge': 'rover_stack.base_station.web_bridge_node:main',   # base station: web page + WebSocket
+    'keyboard_teleop': 'rover_stack.base_station.keyboard_teleop_node:main',   # base station: terminal teleop
+    'joystick_teleop': 'rover_stack.base_station.joystick_teleop_node:main',   # base station: game controller
+    'foxglove_bridge': 'rover_stack.base_station.foxglove_bridge_node:main',   # base station: Foxglove
     # transforms
-    'static_tf_publisher': 'rover_stack.tf.static_publisher_node:main',
+    'static_tf_publisher': 'rover_stack.tf.static_tf_publisher_node:main',
     # test and demo nodes used by the bringup tests
     'heartbeat_talker': 'rover_stack.demo.heartbeat:talker_main',
     'heartbeat_listener': 'rover_stack.demo.heartbeat:listener_main',
@@ -47,13 +47,13 @@ EXECUTABLES = {
 # Each class takes rclpy Node keyword arguments (cli_args, use_global_arguments) and cleans up in
 # destroy_node (e.g. the drive controller's final zero command).
 COMPONENTS = {
-    'static_tf_publisher': 'rover_stack.tf.static_publisher_node:StaticTfPublisher',
-    'cmd_arbitration': 'rover_stack.drive.arbitration_node:CommandArbitration',
-    'drive_controller': 'rover_stack.drive.controller_node:DriveController',
-    'ekf_localization': 'rover_stack.localization.ekf_node:EkfLocalization',
+    'static_tf_publisher': 'rover_stack.tf.static_tf_publisher_node:StaticTfPublisherNode',
+    'cmd_arbitration': 'rover_stack.drive.cmd_arbitration_node:CmdArbitrationNode',
+    'drive_controller': 'rover_stack.drive.drive_controller_node:DriveControllerNode',
+    'ekf_localization': 'rover_stack.localization.ekf_localization_node:EkfLocalizationNode',
     'navigator': 'rover_stack.navigation.navigator_node:NavigatorNode',
-    'obstacle_grid': 'rover_stack.perception.obstacle_node:ObstacleGridNode',
-    'aruco_detector': 'rover_stack.perception.marker_node:ArucoDetectorNode',
-    'object_detector': 'rover_stack.perception.object_node:ObjectDetectorNode',
-    'mission_executive': 'rover_stack.autonomy.mission_node:MissionExecutive',
+    'obstacle_grid': 'rover_stack.perception.obstacle_grid_node:ObstacleGridNode',
+    'aruco_detector': 'rover_stack.perception.aruco_detector_node:ArucoDetectorNode',
+    'object_detector': 'rover_stack.perception.object_detector_node:ObjectDetectorNode',
+    'mission_executive': 'rover_stack.autonomy.mission_executive_node:MissionExecutiveNode',
 }

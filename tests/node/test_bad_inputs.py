@@ -31,25 +31,25 @@ from std_msgs.msg import Float64
 
 from rover_interfaces.action import NavigateToGoal
 from rover_interfaces.msg import MissionStatus
-from rover_stack.autonomy.gps_waypoints_node import GpsWaypointFollower
-from rover_stack.autonomy.mission_node import MissionExecutive
+from rover_stack.autonomy.gps_waypoint_follower_node import GpsWaypointFollowerNode
+from rover_stack.autonomy.mission_executive_node import MissionExecutiveNode
 from rover_stack.base_station import token
-from rover_stack.base_station.bridge_node import WebBridge
+from rover_stack.base_station.web_bridge_node import WebBridgeNode
 from rover_stack.common.qos import command_qos
-from rover_stack.drive.arbitration_node import CommandArbitration
+from rover_stack.drive.cmd_arbitration_node import CmdArbitrationNode
 from rover_stack.drive.controller_core import REJECT_ESTOP
-from rover_stack.drive.controller_node import DriveController
+from rover_stack.drive.drive_controller_node import DriveControllerNode
 from rover_stack.executables import EXECUTABLES
 from rover_stack.gazebo.bridge_config import command_topic
-from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
-from rover_stack.hardware.motor_driver_node import MotorDriver
-from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.gazebo.gz_wheel_adapter_node import GzWheelAdapterNode
+from rover_stack.hardware.motor_driver_node import MotorDriverNode
+from rover_stack.localization.ekf_localization_node import EkfLocalizationNode
 from rover_stack.navigation.navigator_node import ACTION_NAME, COMMAND_TOPIC, NavigatorNode
+from rover_stack.perception.aruco_detector_node import ArucoDetectorNode
 from rover_stack.perception.image_pipeline import ImageProcessingNode
-from rover_stack.perception.marker_node import ArucoDetectorNode
-from rover_stack.perception.object_node import ObjectDetectorNode
-from rover_stack.perception.obstacle_node import ObstacleGridNode
-from rover_stack.sim.sim_node import SimulatorNode
+from rover_stack.perception.object_detector_node import ObjectDetectorNode
+from rover_stack.perception.obstacle_grid_node import ObstacleGridNode
+from rover_stack.sim.rover_simulator_node import RoverSimulatorNode
 from rover_stack.testing.bad_messages import bad_cases
 from rover_stack.testing.waiting import spin_for, spin_until
 from rover_stack.tf.listener import StaticTransformBroadcaster
@@ -164,7 +164,7 @@ def _params(**values) -> list[Parameter]:
 
 
 def _drive_controller(context, _tmp):
-    return DriveController(context=context)      # the shipped defaults (stamp checks on)
+    return DriveControllerNode(context=context)      # the shipped defaults (stamp checks on)
 
 
 def _content_rejections(node) -> int:
@@ -178,11 +178,11 @@ def _last_lock_value(name: str) -> Callable[[object], bool]:
 
 
 def _arbitration(context, _tmp):
-    return CommandArbitration(context=context)
+    return CmdArbitrationNode(context=context)
 
 
 def _ekf(context, _tmp):
-    return EkfLocalization(context=context, parameter_overrides=_params(publish_tf=True))
+    return EkfLocalizationNode(context=context, parameter_overrides=_params(publish_tf=True))
 
 
 def _aruco(context, _tmp):
@@ -202,26 +202,26 @@ def _navigator(context, _tmp):
 
 
 def _mission(context, tmp):
-    return MissionExecutive(context=context, parameter_overrides=_params(
+    return MissionExecutiveNode(context=context, parameter_overrides=_params(
         progress_file=str(tmp / 'progress.json'), auto_resume=False, status_period=0.2))
 
 
 def _bridge(context, tmp):
-    return WebBridge(context=context, parameter_overrides=_params(
+    return WebBridgeNode(context=context, parameter_overrides=_params(
         port=0, token_file=str(token.write(tmp / 'token', 't' * 20)), camera_rate=30.0))
 
 
 def _simulator(context, _tmp):
-    return SimulatorNode(context=context, parameter_overrides=_params(**{'camera.rate': 0.0}))
+    return RoverSimulatorNode(context=context, parameter_overrides=_params(**{'camera.rate': 0.0}))
 
 
 def _motor_driver(context, _tmp):
-    return MotorDriver(context=context, parameter_overrides=_params(port='/nonexistent/motors'))
+    return MotorDriverNode(context=context, parameter_overrides=_params(port='/nonexistent/motors'))
 
 
 def _gps_waypoint_follower(context, _tmp):
     pytest.importorskip('nav2_msgs', reason='the nav2 interfaces overlay is not built (make test builds it)')
-    return GpsWaypointFollower(context=context)
+    return GpsWaypointFollowerNode(context=context)
 
 
 def _datum_finite_or_unset(rig) -> bool:
@@ -230,7 +230,7 @@ def _datum_finite_or_unset(rig) -> bool:
 
 
 def _gz_wheel_adapter(context, _tmp):
-    return GzWheelAdapter(context=context)
+    return GzWheelAdapterNode(context=context)
 
 
 def _motor_command_finite(rig) -> None:

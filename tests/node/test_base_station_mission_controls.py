@@ -17,9 +17,9 @@ from rclpy.parameter import Parameter
 
 from rover_interfaces.action import NavigateToGoal
 from rover_interfaces.msg import MissionStatus
-from rover_stack.autonomy.mission_node import MissionExecutive
+from rover_stack.autonomy.mission_executive_node import MissionExecutiveNode
 from rover_stack.base_station import token as token_store
-from rover_stack.base_station.bridge_node import WebBridge
+from rover_stack.base_station.web_bridge_node import WebBridgeNode
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.testing.waiting import DeadlineExceededError
@@ -148,12 +148,12 @@ class Rig:
 @pytest.fixture
 def rig(ros_context, tmp_path):
     (tmp_path / 'bs_controls.yaml').write_text(_mission_yaml('bs_controls'))
-    mission = MissionExecutive(context=ros_context, parameter_overrides=[
+    mission = MissionExecutiveNode(context=ros_context, parameter_overrides=[
         Parameter('progress_file', value=str(tmp_path / 'progress.json')), Parameter('auto_resume', value=False),
         Parameter('allowed_mission_dirs', value=[str(tmp_path)]), Parameter('arrived_hold', value=0.1),
         Parameter('rate', value=20.0), Parameter('status_period', value=0.2), Parameter('nav_retries', value=1),
         Parameter('nav_response_timeout', value=2.0)])
-    bridge = WebBridge(context=ros_context, parameter_overrides=[
+    bridge = WebBridgeNode(context=ros_context, parameter_overrides=[
         Parameter('port', value=0), Parameter('token_file', value=str(token_store.write(tmp_path / 'token', TOKEN))),
         Parameter('camera_rate', value=0.0)])
     peer = rclpy.create_node('mission_controls_peer', context=ros_context)

@@ -18,7 +18,7 @@ from std_srvs.srv import Trigger
 
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.description.geometry import load_geometry
-from rover_stack.drive.controller_node import DriveController
+from rover_stack.drive.drive_controller_node import DriveControllerNode
 from rover_stack.testing.held_clock import HeldClock
 from rover_stack.testing.waiting import spin_for, spin_until
 
@@ -40,7 +40,7 @@ class Harness:
 
     def __init__(self, ctx, armed=True, heartbeat=True, **params):
         overrides = {'robot_config': SKID4, 'diagnostics_period': 0.2, **params}
-        self.node = DriveController(
+        self.node = DriveControllerNode(
             context=ctx, parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
         self.probe = rclpy.create_node('drive_probe', context=ctx)
         self.executor = SingleThreadedExecutor(context=ctx)
@@ -311,7 +311,7 @@ def test_destroying_the_node_publishes_zero(harness):
 
 def test_bad_robot_config_refuses_to_start(context):
     with pytest.raises(ValueError, match='robot'):
-        DriveController(context=context, parameter_overrides=[Parameter('robot_config', value='/nope.yaml')])
+        DriveControllerNode(context=context, parameter_overrides=[Parameter('robot_config', value='/nope.yaml')])
 
 
 def test_clock_time_in_stamps(harness):
@@ -370,7 +370,7 @@ def test_corner_odometry_from_separate_wheel_and_steering_messages(context):
 def test_a_command_reaches_the_wheels_on_arrival_not_on_the_next_tick(context):
     # Simulated time held between two /clock messages: the 1 Hz timer cannot tick, so the wheel command
     # that carries the twist can only come from the twist's arrival (event-driven path, issue #23).
-    node = DriveController(context=context, parameter_overrides=[
+    node = DriveControllerNode(context=context, parameter_overrides=[
         Parameter('robot_config', value=SKID4), Parameter('use_sim_time', value=True), Parameter('rate', value=1.0),
         Parameter('linear_max_acceleration', value=100.0), Parameter('linear_max_deceleration', value=100.0)])
     probe = rclpy.create_node('drive_event_probe', context=context)

@@ -10,8 +10,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 
 from rover_stack.common.qos import command_qos
-from rover_stack.drivers.gnss_driver_node import GnssDriver
-from rover_stack.drivers.imu_driver_node import ImuDriver
+from rover_stack.drivers.gnss_driver_node import GnssDriverNode
+from rover_stack.drivers.imu_driver_node import ImuDriverNode
 from rover_stack.sim.device_lines import gnss_epoch, imu_line
 from rover_stack.testing.waiting import spin_until
 
@@ -25,7 +25,7 @@ def _gnss_data(i: int) -> bytes:
                               sigma_horizontal=2.5, sigma_vertical=4.0)).encode()
 
 
-DRIVERS = {'imu': (ImuDriver, _imu_data, 0.01), 'gnss': (GnssDriver, _gnss_data, 0.2)}
+DRIVERS = {'imu': (ImuDriverNode, _imu_data, 0.01), 'gnss': (GnssDriverNode, _gnss_data, 0.2)}
 
 
 class Rig:

@@ -5,14 +5,14 @@ import pytest
 from rclpy.parameter import Parameter
 
 from rover_stack.autonomy.executive import ExecutiveConfig
-from rover_stack.autonomy.mission_node import MissionExecutive
-from rover_stack.base_station.keyboard_teleop import KeyboardTeleop
+from rover_stack.autonomy.mission_executive_node import MissionExecutiveNode
+from rover_stack.base_station.keyboard_teleop_node import KeyboardTeleopNode
 from rover_stack.common.param_spec import declared
-from rover_stack.demo.heartbeat import HeartbeatTalker
-from rover_stack.drive.controller_node import DriveController
-from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.demo.heartbeat import HeartbeatTalkerNode
+from rover_stack.drive.drive_controller_node import DriveControllerNode
+from rover_stack.localization.ekf_localization_node import EkfLocalizationNode
 from rover_stack.navigation.navigator_node import NavigatorNode
-from rover_stack.perception.marker_node import ArucoDetectorNode
+from rover_stack.perception.aruco_detector_node import ArucoDetectorNode
 
 
 def set_one(node, name, value):
@@ -20,7 +20,7 @@ def set_one(node, name, value):
 
 
 def test_drive_limits_are_retuned_and_bad_values_refused(ros_context):
-    node = DriveController(context=ros_context)
+    node = DriveControllerNode(context=ros_context)
     try:
         assert set_one(node, 'linear_max_velocity', 0.3).successful
         assert node.core.config.linear.max_velocity == 0.3
@@ -55,7 +55,7 @@ def test_follower_speeds_and_lookahead_are_retuned(ros_context):
 
 
 def test_ekf_noise_is_retuned(ros_context):
-    node = EkfLocalization(context=ros_context)
+    node = EkfLocalizationNode(context=ros_context)
     try:
         assert set_one(node, 'gnss_variance', 4.0).successful
         assert set_one(node, 'q_position', 0.02).successful
@@ -69,7 +69,7 @@ def test_ekf_noise_is_retuned(ros_context):
 
 
 def test_mission_behaviour_is_declared_from_the_core_config(ros_context, tmp_path):
-    node = MissionExecutive(context=ros_context, parameter_overrides=[
+    node = MissionExecutiveNode(context=ros_context, parameter_overrides=[
         Parameter('progress_file', value=str(tmp_path / 'progress.json')), Parameter('nav_retries', value=4)])
     try:
         assert node.executive_config.nav_retries == 4
@@ -97,7 +97,7 @@ def test_marker_thresholds_are_retuned(ros_context):
 
 
 def test_keyboard_teleop_speeds_are_retuned(ros_context):
-    node = KeyboardTeleop(context=ros_context)
+    node = KeyboardTeleopNode(context=ros_context)
     try:
         assert set_one(node, 'linear', 0.2).successful and set_one(node, 'deadman', 0.6).successful
         assert node.speeds.linear == 0.2 and node.deadman.hold == 0.6
@@ -108,7 +108,7 @@ def test_keyboard_teleop_speeds_are_retuned(ros_context):
 
 @pytest.mark.parametrize('name', ['log_every'])
 def test_a_demo_node_applies_its_writable_parameter(ros_context, name):
-    node = HeartbeatTalker(context=ros_context)
+    node = HeartbeatTalkerNode(context=ros_context)
     try:
         assert set_one(node, name, 3).successful and node.params.log_every == 3
     finally:

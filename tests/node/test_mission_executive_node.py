@@ -22,7 +22,7 @@ from rover_interfaces.action import ExecuteMission, NavigateToGoal
 from rover_interfaces.msg import LegOutcome, MarkerDetection, MarkerDetectionArray, MissionStatus, StatusLight
 from rover_stack.autonomy import persistence
 from rover_stack.autonomy.executive import Sighting
-from rover_stack.autonomy.mission_node import MissionExecutive
+from rover_stack.autonomy.mission_executive_node import MissionExecutiveNode
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.geo.enu import LocalTangentPlane
 from rover_stack.testing.waiting import spin_for, spin_until
@@ -165,7 +165,7 @@ def _rig(ros_context, tmp_path, mode, auto_resume=False):
                  Parameter('auto_resume', value=auto_resume), Parameter('arrived_hold', value=0.2),
                  Parameter('rate', value=20.0), Parameter('status_period', value=0.2),
                  Parameter('nav_retries', value=1), Parameter('nav_response_timeout', value=4.0)]   # > a loaded machine's answer time
-    mission = MissionExecutive(context=ros_context, parameter_overrides=overrides)
+    mission = MissionExecutiveNode(context=ros_context, parameter_overrides=overrides)
     peer = rclpy.create_node('mission_test_peer', context=ros_context)
     world = FakeWorld(peer, mode)
     executor = MultiThreadedExecutor(num_threads=8, context=ros_context)   # held fake goals block threads

@@ -19,9 +19,9 @@ from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.description.xacro_expand import expand
 from rover_stack.geo.enu import Datum
 from rover_stack.perception.aruco import MarkerDetector
+from rover_stack.perception.aruco_detector_node import ArucoDetectorNode
 from rover_stack.perception.camera_driver_node import camera_info_msg
 from rover_stack.perception.image_pipeline import rgb_to_image
-from rover_stack.perception.marker_node import ArucoDetectorNode
 from rover_stack.perception.objects import ColourBlobDetector
 from rover_stack.perception.occupancy import OCCUPIED, GridConfig, RollingGrid
 from rover_stack.perception.pose import CameraModel

@@ -6,7 +6,7 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 
-from rover_stack.base_station.joystick_teleop import JoystickTeleop
+from rover_stack.base_station.joystick_teleop_node import JoystickTeleopNode
 from rover_stack.common.qos import command_qos
 from rover_stack.testing.waiting import spin_for, spin_until
 
@@ -16,7 +16,7 @@ pytest.importorskip('pygame')
 def test_joystick_teleop_without_joystick_publishes_nothing(ros_context, monkeypatch):
     monkeypatch.setenv('SDL_VIDEODRIVER', 'dummy')
     monkeypatch.setenv('SDL_JOYSTICK_DEVICE', '/nonexistent')
-    teleop = JoystickTeleop(context=ros_context)
+    teleop = JoystickTeleopNode(context=ros_context)
     probe = rclpy.create_node('joystick_probe', context=ros_context)
     got = []
     probe.create_subscription(TwistStamped, 'joystick/cmd_vel', got.append, command_qos())

@@ -123,10 +123,10 @@ def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp('base_station_logs')
     config = package_share_dir() / 'config'
     procs = [
-        Proc('rover_stack.sim.sim_node', logs / 'sim.log', config / 'simulator.yaml', course='flat_easy'),
-        Proc('rover_stack.drive.arbitration_node', logs / 'arbitration.log', config / 'drive.yaml'),
-        Proc('rover_stack.drive.controller_node', logs / 'controller.log', config / 'drive.yaml'),
-        Proc('rover_stack.base_station.bridge_node', logs / 'bridge.log', config / 'base_station.yaml',
+        Proc('rover_stack.sim.rover_simulator_node', logs / 'sim.log', config / 'simulator.yaml', course='flat_easy'),
+        Proc('rover_stack.drive.cmd_arbitration_node', logs / 'arbitration.log', config / 'drive.yaml'),
+        Proc('rover_stack.drive.drive_controller_node', logs / 'controller.log', config / 'drive.yaml'),
+        Proc('rover_stack.base_station.web_bridge_node', logs / 'bridge.log', config / 'base_station.yaml',
              port=0, token_file=token_store.write(logs / 'token', TOKEN), heartbeat_timeout=HEARTBEAT_TIMEOUT),
     ]
     context = rclpy.Context()

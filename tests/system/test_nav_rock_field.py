@@ -39,8 +39,8 @@ from std_msgs.msg import String
 from rover_interfaces.action import NavigateToGoal
 from rover_stack.common.qos import command_qos
 from rover_stack.common.share_files import package_share_dir
-from rover_stack.drive.arbitration_node import CommandArbitration
-from rover_stack.drive.controller_node import DriveController
+from rover_stack.drive.cmd_arbitration_node import CmdArbitrationNode
+from rover_stack.drive.drive_controller_node import DriveControllerNode
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.navigation.navigator_node import ACTION_NAME
 from rover_stack.testing.sim_stack import send_goal
@@ -134,7 +134,7 @@ def stack(tmp_path, course_file):
     share = package_share_dir()
     course_file, course = course_file
     processes = [
-        Process(['rover_stack.sim.sim_node', '--ros-args', '--params-file', str(share / 'config/simulator.yaml'),
+        Process(['rover_stack.sim.rover_simulator_node', '--ros-args', '--params-file', str(share / 'config/simulator.yaml'),
                  '-p', f'course:={course_file}', '-p', 'camera.rate:=0.0'], tmp_path / 'sim.log'),
         Process(['rover_stack.navigation.navigator_node', '--ros-args', '--params-file',
                  str(share / 'config/navigation.yaml'), '-p', 'use_sim_time:=true',
@@ -147,9 +147,9 @@ def stack(tmp_path, course_file):
     try:
         sim_time = {'use_sim_time': True}
         nodes += [
-            DriveController(context=context, parameter_overrides=node_parameters(
+            DriveControllerNode(context=context, parameter_overrides=node_parameters(
                 'drive.yaml', 'drive_controller', **sim_time)),
-            CommandArbitration(context=context, parameter_overrides=node_parameters(
+            CmdArbitrationNode(context=context, parameter_overrides=node_parameters(
                 'drive.yaml', 'cmd_arbitration', **sim_time)),
         ]
         client_node = rclpy.create_node('nav_system_client', context=context)

@@ -261,7 +261,7 @@ def test_children_die_when_the_runner_is_killed(runner_factory):
 
 # --- rover_sim (make sim) ----------------------------------------------------------------------
 
-SIM = 'rover_stack.cli.sim'
+SIM = 'rover_stack.cli.rover_sim'
 
 
 def test_sim_runs_the_sim_profile_with_the_chosen_kinematics_and_stops_on_sigint(runner_factory):

@@ -100,7 +100,7 @@ def wait_for_clock(ctx, executor, until: float, timeout: float) -> None:
 @pytest.mark.parametrize('robot', ['skid4', 'corner6'])
 def test_simulator_passes_the_hardware_contract(context, processes, robot):
     simulator_yaml = package_share_dir() / 'config' / 'simulator.yaml'
-    processes('rover_stack.sim.sim_node', {'robot_config': robot}, f'sim_{robot}', simulator_yaml)
+    processes('rover_stack.sim.rover_simulator_node', {'robot_config': robot}, f'sim_{robot}', simulator_yaml)
     executor = SingleThreadedExecutor(context=context)
     try:
         wait_for_clock(context, executor, 1.0, 30.0)     # past start-up (first frame, discovery)
@@ -186,9 +186,9 @@ class SquareDriver:
 
 def test_square_through_the_drive_controller_closes_and_odometry_drift_is_bounded(context, processes):
     share = package_share_dir()
-    processes('rover_stack.sim.sim_node', {'robot_config': 'skid4', 'real_time_factor': 3.0, 'camera.rate': 0.0},
+    processes('rover_stack.sim.rover_simulator_node', {'robot_config': 'skid4', 'real_time_factor': 3.0, 'camera.rate': 0.0},
               'sim', share / 'config' / 'simulator.yaml')
-    processes('rover_stack.drive.controller_node', {'robot_config': 'skid4', 'use_sim_time': True},
+    processes('rover_stack.drive.drive_controller_node', {'robot_config': 'skid4', 'use_sim_time': True},
               'drive_controller', share / 'config' / 'drive.yaml')
     executor = SingleThreadedExecutor(context=context)
     try:

@@ -6,7 +6,7 @@ import pytest
 from rover_stack.bringup.node_set import load_node_sets, resolve
 from rover_stack.bringup.runner import default_config
 from rover_stack.cli import emulated_devices as emulation
-from rover_stack.cli.sim_job import main
+from rover_stack.cli.sim import main
 
 
 def _pairs(argv, flag):

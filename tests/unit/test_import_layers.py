@@ -131,7 +131,7 @@ def test_common_imports_only_common():
 
 def test_node_modules_are_imported_only_by_bringup_cli_and_testing():
     nodes = node_modules()
-    assert 'rover_stack.drive.controller_node' in nodes and 'rover_stack.perception.marker_node' in nodes
+    assert 'rover_stack.drive.drive_controller_node' in nodes and 'rover_stack.perception.aruco_detector_node' in nodes
     bad = {m: sorted(GRAPH[m] & nodes - {m}) for m in GRAPH if not m.startswith(UPPER)}
     assert {m: t for m, t in bad.items() if t} == {}
 

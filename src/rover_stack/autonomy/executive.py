@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass, field
 
 from rover_stack.autonomy import search
+from rover_stack.common.angles import wrap_angle
 from rover_stack.common.param_spec import param
 
 Point = tuple[float, float]
@@ -680,7 +681,7 @@ class Executive:
         scan = []
         if c.search_scan and self.pose is not None:
             x, y, yaw = self.pose
-            scan = [(x, y, math.remainder(yaw + k * 2.0 * math.pi / 3.0, 2.0 * math.pi)) for k in (1, 2, 3)]
+            scan = [(x, y, wrap_angle(yaw + k * 2.0 * math.pi / 3.0)) for k in (1, 2, 3)]
         self._search_points = scan + [(px, py, None) for px, py in points]
         self._search_index = 0
         self._send_search_point()

@@ -1,5 +1,5 @@
 """Nav2's FollowGPSWaypoints input (a list of geographic_msgs/GeoPose) as a GNSS-only mission: the pure
-parts of the ``gps_waypoint_follower`` adapter (gps_waypoints_node.py). No ROS here.
+parts of the ``gps_waypoint_follower`` adapter (gps_waypoint_follower_node.py). No ROS here.
 
 Each waypoint becomes a ``gnss`` leg (its orientation is not used: a GNSS leg has no heading); the list is
 driven ``number_of_loops + 1`` times, as Nav2's waypoint follower does. The mission's datum is the

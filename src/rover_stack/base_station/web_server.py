@@ -1,6 +1,6 @@
 """The web side of the bridge: FastAPI app (page + WebSocket /ws) served by uvicorn in a thread.
 
-``bridge`` is the node (bridge_node.WebBridge); it supplies ``handle_text``, ``connect``,
+``bridge`` is the node (web_bridge_node.WebBridgeNode); it supplies ``handle_text``, ``connect``,
 ``disconnect``, ``telemetry`` and ``camera_frame``; every call is thread-safe.
 """
 from __future__ import annotations

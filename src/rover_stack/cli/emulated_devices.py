@@ -50,7 +50,8 @@ def simulator_argv(course_path: str, robot_config: str, seed: int, devices_dir: 
               **VENDOR_SCAN}
     if faults:
         values['device_faults'] = faults
-    argv = [sys.executable, '-m', 'rover_stack.sim.sim_node', '--ros-args', '-r', '__node:=rover_simulator',
+    argv = [sys.executable, '-m', 'rover_stack.sim.rover_simulator_node', '--ros-args',
+            '-r', '__node:=rover_simulator',
             '--params-file', str(share / 'config' / 'simulator.yaml')]
     for name, value in values.items():
         text = ('true' if value else 'false') if isinstance(value, bool) else str(value)

@@ -1,6 +1,6 @@
 """``rover``: the stack's command line. Subcommands:
 
-    rover sim [...]     run a simulated mission end to end (cli/sim_job.py; make sim ARGS='...')
+    rover sim [...]     run a simulated mission end to end (cli/sim.py; make sim ARGS='...')
     rover replay RUN.mcap [...]   feed a recording to fresh localization/perception nodes (cli/replay.py)
     rover report RUN [...]        plots and a summary of a recorded run (cli/report_cmd.py)
 """
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == 'sim':
-        from rover_stack.cli.sim_job import main as sim_main  # noqa: PLC0415 - load only the chosen subcommand
+        from rover_stack.cli.sim import main as sim_main  # noqa: PLC0415 - load only the chosen subcommand
 
         return sim_main(rest, prog='rover sim')
     if command == 'replay':

@@ -1,4 +1,4 @@
-"""One ``rover sim`` session: stack up, mission goal, progress, recording, report (see cli/sim.py)."""
+"""One ``rover sim`` session: stack up, mission goal, progress, recording, report (the job: cli/sim.py)."""
 from __future__ import annotations
 
 import json

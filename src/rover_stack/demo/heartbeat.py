@@ -18,7 +18,7 @@ class TalkerParams:
     log_every: int = param(10, 'Log every Nth heartbeat (the first is always logged)', low=1, high=100000)
 
 
-class HeartbeatTalker(Node):
+class HeartbeatTalkerNode(Node):
     """Publishes 'heartbeat N' with a counter N starting at 1.
 
     Publishes: heartbeat (std_msgs/String, reliable depth 10) at ``rate`` Hz.
@@ -46,7 +46,7 @@ class ListenerParams:
                            high=100000)
 
 
-class HeartbeatListener(Node):
+class HeartbeatListenerNode(Node):
     """Counts the heartbeats it hears and publishes the count.
 
     Subscribes: heartbeat (std_msgs/String).
@@ -85,8 +85,8 @@ def _spin(node_class) -> int:
 
 
 def talker_main() -> int:
-    return _spin(HeartbeatTalker)
+    return _spin(HeartbeatTalkerNode)
 
 
 def listener_main() -> int:
-    return _spin(HeartbeatListener)
+    return _spin(HeartbeatListenerNode)

@@ -50,7 +50,7 @@ def fix_message(fix: Fix, frame_id: str, stamp) -> NavSatFix:
     return msg
 
 
-class GnssDriver(Node):
+class GnssDriverNode(Node):
     """NMEA GNSS receiver driver (GGA, RMC, GST; docs/drivers.md).
 
     Publishes:
@@ -130,7 +130,7 @@ class GnssDriver(Node):
 
 
 def main(args=None) -> int:
-    return run_node(GnssDriver, NODE_NAME, args)
+    return run_node(GnssDriverNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

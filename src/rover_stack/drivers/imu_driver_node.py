@@ -60,7 +60,7 @@ def imu_message(sample: ImuSample, params: ImuDriverParams, stamp) -> Imu:
     return msg
 
 
-class ImuDriver(Node):
+class ImuDriverNode(Node):
     """Serial IMU driver for the $IMU line protocol (rover_stack.drivers.imu_serial, docs/drivers.md).
 
     Publishes:
@@ -136,7 +136,7 @@ class ImuDriver(Node):
 
 
 def main(args=None) -> int:
-    return run_node(ImuDriver, NODE_NAME, args)
+    return run_node(ImuDriverNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -56,7 +56,7 @@ class MotorDriverParams:
     battery_frame: str = param('base_link', 'frame_id of the battery message', read_only=True)
 
 
-class MotorDriver(Node):
+class MotorDriverNode(Node):
     """Bridges the wheel and steering commands to the motor microcontroller and reports its feedback.
 
     Subscribes:
@@ -302,7 +302,7 @@ class MotorDriver(Node):
 
 
 def main(args=None) -> int:
-    return run_node(MotorDriver, NODE_NAME, args)
+    return run_node(MotorDriverNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

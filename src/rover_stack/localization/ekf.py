@@ -1,6 +1,6 @@
 """Planar localization EKF: wheel odometry, IMU, GNSS and known landmarks in the map frame.
 
-Pure numpy, no ROS; ``ekf_node`` wraps it. State and models: see ``models.py`` (x east, y north,
+Pure numpy, no ROS; ``ekf_localization_node`` wraps it. State and models: see ``models.py`` (x east, y north,
 yaw CCW from east, v, yaw rate, gyro bias). Every update
 
 * rejects non-finite values ('nan') and stamps older than the filter time ('out_of_order'),

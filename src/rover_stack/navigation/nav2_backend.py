@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from rover_stack.common.actions import server_ready
+from rover_stack.common.angles import wrap_angle
 from rover_stack.tf.transform import yaw_from_quaternion
 
 NAVIGATE_TO_POSE = 'navigate_to_pose'
@@ -48,14 +49,14 @@ def nav2_error_text(code: int, message: str) -> str:
 
 
 def heading_error(pose, goal) -> float:
-    """Bearing from ``pose`` to ``goal`` (PoseStamped) minus the pose's yaw, rad in [-pi, pi]; 0 when
+    """Bearing from ``pose`` to ``goal`` (PoseStamped) minus the pose's yaw, rad in (-pi, pi]; 0 when
     their frames differ (no transform here)."""
     if pose.header.frame_id != goal.header.frame_id:
         return 0.0
     p, q = pose.pose.position, pose.pose.orientation
     yaw = yaw_from_quaternion(q.x, q.y, q.z, q.w)
     bearing = math.atan2(goal.pose.position.y - p.y, goal.pose.position.x - p.x)
-    return math.remainder(bearing - yaw, math.tau)
+    return wrap_angle(bearing - yaw)
 
 
 class Nav2UnavailableError(RuntimeError):

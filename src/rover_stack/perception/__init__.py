@@ -3,5 +3,5 @@
 Pure modules (no rclpy): pose.py (camera model, marker pose), aruco.py (detection), tracking.py
 (N-of-M confirmation), gates.py (gate geometry), objects.py (ground-object detectors), occupancy.py
 (rolling grid), latest_frame.py (latest-only frame slot), synthetic.py (test images). Nodes:
-marker_node.py, object_node.py, obstacle_node.py, camera_driver_node.py.
+aruco_detector_node.py, object_detector_node.py, obstacle_grid_node.py, camera_driver_node.py.
 """

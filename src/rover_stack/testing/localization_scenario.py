@@ -30,15 +30,16 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import NavSatFix, NavSatStatus
 from std_msgs.msg import String
 
+from rover_stack.common.angles import wrap_angle
 from rover_stack.common.qos import command_qos, sensor_qos
 from rover_stack.common.share_files import config_dir
 from rover_stack.common.stamps import stamp_seconds
-from rover_stack.drive.controller_node import DriveController
+from rover_stack.drive.drive_controller_node import DriveControllerNode
 from rover_stack.drive.estop_reset import reset_estop
 from rover_stack.localization import accuracy as acc
-from rover_stack.localization.ekf_node import EkfLocalization
+from rover_stack.localization.ekf_localization_node import EkfLocalizationNode
 from rover_stack.sim.course import find_course, load_course
-from rover_stack.sim.sim_node import SimulatorNode
+from rover_stack.sim.rover_simulator_node import RoverSimulatorNode
 from rover_stack.tf.transform import yaw_from_quaternion
 
 DRIVER_RATE = 10.0      # Hz sim, probe commands
@@ -141,7 +142,7 @@ class LoopFollower:
         if math.hypot(tx - x, ty - y) < self.reach:
             self.index = (self.index + 1) % len(self.corners)
             tx, ty = self.corners[self.index]
-        error = math.remainder(math.atan2(ty - y, tx - x) - yaw, 2.0 * math.pi)
+        error = wrap_angle(math.atan2(ty - y, tx - x) - yaw)
         w = max(-self.max_yaw_rate, min(self.max_yaw_rate, self.gain * error))
         v = self.speed * max(0.0, 1.0 - abs(error) / self.align)
         return v, w
@@ -232,14 +233,14 @@ def run_scenario(scenario: Scenario, context, timeout: float) -> Recording:
     nodes, executor = [], EventsExecutor(context=context)
     started = time.monotonic()
     try:
-        nodes.append(SimulatorNode(**common, cli_args=['--ros-args', '--params-file',
+        nodes.append(RoverSimulatorNode(**common, cli_args=['--ros-args', '--params-file',
                                                        str(config / 'simulator.yaml')],
                                    parameter_overrides=_sim_overrides(scenario)))
         lever_arm = tuple(nodes[0].sim.geometry.sensors['gnss'].xyz[:2])
-        nodes.append(DriveController(**common, cli_args=['--ros-args', '--params-file',
+        nodes.append(DriveControllerNode(**common, cli_args=['--ros-args', '--params-file',
                                                          str(config / 'drive.yaml')],
                                      parameter_overrides=[sim_time, robot]))
-        nodes.append(EkfLocalization(**common, cli_args=['--ros-args', '--params-file',
+        nodes.append(EkfLocalizationNode(**common, cli_args=['--ros-args', '--params-file',
                                                          str(config / 'localization.yaml')],
                                      parameter_overrides=[
                                          sim_time, robot, Parameter('datum_source', value='file'),

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from rover_stack.cli.sim_job import build_parser
+from rover_stack.cli.sim import build_parser
 from rover_stack.cli.stack_process import runner_argv
 from rover_stack.sim.course import load_course
 from rover_stack.testing.waiting import spin_until

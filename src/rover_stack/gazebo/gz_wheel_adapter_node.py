@@ -31,7 +31,7 @@ class WheelAdapterParams:
                                 '0 = do not publish', unit='s', low=0.0, high=10.0, read_only=True)
 
 
-class GzWheelAdapter(Node):
+class GzWheelAdapterNode(Node):
     """Stands in for the motor controller between the contract and Gazebo's joint controllers.
 
     Subscribes:
@@ -97,7 +97,7 @@ def main(args=None) -> int:
     rclpy.init(args=args)
     node = None
     try:
-        node = GzWheelAdapter()
+        node = GzWheelAdapterNode()
         rclpy.spin(node)
     except ValueError as error:
         get_logger(NODE_NAME).error(str(error))

@@ -13,7 +13,7 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 
-from rover_stack.base_station.joystick_teleop import JoystickTeleop
+from rover_stack.base_station.joystick_teleop_node import JoystickTeleopNode
 from rover_stack.common.qos import command_qos
 from rover_stack.testing.waiting import spin_for, spin_until
 
@@ -73,7 +73,7 @@ class VirtualGamepad:
 
 @pytest.fixture
 def rig(ros_context):
-    teleop = JoystickTeleop(context=ros_context)   # default mapping and speeds (JoystickParams)
+    teleop = JoystickTeleopNode(context=ros_context)   # default mapping and speeds (JoystickParams)
     probe = rclpy.create_node('joystick_probe', context=ros_context)
     got: list[tuple[float, float]] = []
     probe.create_subscription(TwistStamped, 'joystick/cmd_vel',

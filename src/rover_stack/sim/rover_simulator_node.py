@@ -118,7 +118,7 @@ def _diagonal(values) -> list[float]:
     return out
 
 
-class SimulatorNode(Node):
+class RoverSimulatorNode(Node):
     """MuJoCo simulation of the rover, presenting exactly the hardware interface (docs/hardware_interface.md).
 
     Publishes (contract names, types, frames, QoS; rates in sim time):
@@ -519,7 +519,7 @@ class SimulatorNode(Node):
 
 
 def main(args=None) -> int:
-    return run_node(SimulatorNode, NODE_NAME, args)
+    return run_node(RoverSimulatorNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import JointState
@@ -121,7 +122,7 @@ def controller_config(p: DriveParams) -> ControllerConfig:
         steering_tolerance=p.steering_tolerance, feedback_timeout=p.feedback_timeout)
 
 
-class DriveController(Node):
+class DriveControllerNode(Node):
     """Turns the arbitrated body twist into wheel speeds (and corner steering angles) for the hardware.
 
     Subscribes:
@@ -324,10 +325,12 @@ class DriveController(Node):
 
     # ---- shutdown -------------------------------------------------------------------------------
     def publish_zero(self) -> None:
-        """Command zero wheel speeds (steering held), if the context still allows publishing."""
+        """Command zero wheel speeds (steering held), if the context still allows publishing, and wait
+        (at most 0.5 s) until the motor side has it: the node is going away."""
         if self._closed or not self.context.ok():
             return
         self._publish_command(self.core.zero_command())
+        self._wheel_pub.wait_for_all_acked(Duration(seconds=0.5))
 
     def destroy_node(self):
         self.publish_zero()
@@ -372,7 +375,7 @@ def diagnostic_status(status: ControllerStatus, feedback_timeout: float, name: s
 def main(args=None) -> int:
     # No rclpy signal handler: Ctrl-C/SIGTERM raise KeyboardInterrupt with the context still valid,
     # so the node can publish zero wheel speeds before it goes away.
-    return run_node(DriveController, NODE_NAME, args, graceful_signals=True)
+    return run_node(DriveControllerNode, NODE_NAME, args, graceful_signals=True)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ from sensor_msgs.msg import Imu
 from rover_stack.common.qos import sensor_qos
 from rover_stack.contract.checks import run_checks
 from rover_stack.contract.model import load_contract
-from rover_stack.drivers.imu_driver_node import ImuDriver
+from rover_stack.drivers.imu_driver_node import ImuDriverNode
 from rover_stack.drivers.imu_serial import ImuSample, format_imu_line
 from rover_stack.drivers.nmea import with_checksum
 from rover_stack.testing.waiting import spin_until
@@ -25,7 +25,7 @@ def lines(*samples) -> bytes:
 @pytest.fixture
 def rig(ros_context):
     master, slave = os.openpty()
-    driver = ImuDriver(context=ros_context, parameter_overrides=[Parameter('port', value=os.ttyname(slave))])
+    driver = ImuDriverNode(context=ros_context, parameter_overrides=[Parameter('port', value=os.ttyname(slave))])
     probe = rclpy.create_node('imu_probe', context=ros_context)
     received = []
     probe.create_subscription(Imu, 'imu/data', received.append, sensor_qos(100))

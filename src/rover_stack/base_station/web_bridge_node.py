@@ -72,7 +72,7 @@ class BridgeParams:
     jpeg_quality: int = param(60, 'JPEG quality of camera frames', low=10, high=95, read_only=True)
 
 
-class WebBridge(Node):
+class WebBridgeNode(Node):
     """Serves the base-station page and turns its WebSocket messages into rover commands.
 
     Publishes:
@@ -382,7 +382,7 @@ def _json_safe(value):
 
 def main(args=None) -> int:
     # Signals raise KeyboardInterrupt with the context still valid, so the zero twist on exit is sent.
-    return run_node(WebBridge, NODE_NAME, args, graceful_signals=True,
+    return run_node(WebBridgeNode, NODE_NAME, args, graceful_signals=True,
                     before_destroy=lambda node: node.stop())
 
 

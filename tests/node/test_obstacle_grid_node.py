@@ -12,7 +12,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import LaserScan
 
 from rover_stack.common.qos import command_qos, sensor_qos
-from rover_stack.perception.obstacle_node import ObstacleGridNode
+from rover_stack.perception.obstacle_grid_node import ObstacleGridNode
 from rover_stack.testing.waiting import DeadlineExceededError, spin_until
 from rover_stack.tf.listener import StaticTransformBroadcaster, TransformBroadcaster
 from rover_stack.tf.ros_conversions import stamp_to_ns

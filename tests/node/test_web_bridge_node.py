@@ -18,7 +18,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Bool
 
 from rover_stack.base_station import token
-from rover_stack.base_station.bridge_node import WebBridge
+from rover_stack.base_station.web_bridge_node import WebBridgeNode
 from rover_stack.common.qos import command_qos, image_qos, latched_qos
 from rover_stack.perception.image_pipeline import rgb_to_image
 from rover_stack.testing.waiting import spin_for, spin_until
@@ -35,7 +35,7 @@ def _token_file(tmp_path) -> str:
 
 @pytest.fixture
 def rig(ros_context, tmp_path):
-    bridge = WebBridge(context=ros_context, parameter_overrides=[
+    bridge = WebBridgeNode(context=ros_context, parameter_overrides=[
         rclpy.parameter.Parameter('port', value=0),
         rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
         rclpy.parameter.Parameter('heartbeat_timeout', value=TIMEOUT),
@@ -158,7 +158,7 @@ def test_disconnect_while_driving_engages_lock(rig):
 
 
 def test_camera_and_odometry_are_subscribed_only_while_a_page_is_connected(ros_context, tmp_path):
-    bridge = WebBridge(context=ros_context, parameter_overrides=[
+    bridge = WebBridgeNode(context=ros_context, parameter_overrides=[
         rclpy.parameter.Parameter('port', value=0),
         rclpy.parameter.Parameter('token_file', value=_token_file(tmp_path)),
         rclpy.parameter.Parameter('camera_rate', value=5.0)])
@@ -200,7 +200,7 @@ def test_the_token_is_neither_a_parameter_nor_in_the_log(ros_context, tmp_path):
     probe.create_subscription(Log, '/rosout', logs.append,
                               QoSProfile(depth=1000, durability=DurabilityPolicy.TRANSIENT_LOCAL))
     path = tmp_path / 'new_token'
-    bridge = WebBridge(context=ros_context, parameter_overrides=[
+    bridge = WebBridgeNode(context=ros_context, parameter_overrides=[
         rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token_file', value=str(path)),
         rclpy.parameter.Parameter('camera_rate', value=0.0)])
     executor = SingleThreadedExecutor(context=ros_context)
@@ -218,7 +218,7 @@ def test_the_token_is_neither_a_parameter_nor_in_the_log(ros_context, tmp_path):
         bridge.destroy_node()
         probe.destroy_node()
     with pytest.raises(ValueError, match='not a parameter'):
-        WebBridge(context=ros_context, parameter_overrides=[
+        WebBridgeNode(context=ros_context, parameter_overrides=[
             rclpy.parameter.Parameter('port', value=0), rclpy.parameter.Parameter('token', value=TOKEN)])
 
 

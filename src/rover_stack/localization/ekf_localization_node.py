@@ -105,7 +105,7 @@ def measured_variance(value: float, default: float, maximum: float) -> float:
     return float(value) if math.isfinite(value) and 0.0 < value < maximum else default
 
 
-class EkfLocalization(Node):
+class EkfLocalizationNode(Node):
     """Planar EKF localization in the map frame (x east, y north, yaw CCW from east).
 
     Subscribes:
@@ -485,7 +485,7 @@ class EkfLocalization(Node):
 
 
 def main(args=None) -> int:
-    return run_node(EkfLocalization, NODE_NAME, args)
+    return run_node(EkfLocalizationNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

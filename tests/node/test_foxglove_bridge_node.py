@@ -14,7 +14,7 @@ from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import NavSatFix
 
 from rover_interfaces.msg import MissionStatus
-from rover_stack.base_station.foxglove_node import FoxgloveBridge
+from rover_stack.base_station.foxglove_bridge_node import FoxgloveBridgeNode
 from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.testing.waiting import DeadlineExceededError
 
@@ -27,7 +27,7 @@ MESSAGE_DATA = 0x01   # server binary opcode: uint32 subscription id, uint64 log
 
 @pytest.fixture
 def rig(ros_context):
-    bridge = FoxgloveBridge(context=ros_context, parameter_overrides=[rclpy.parameter.Parameter('port', value=0)])
+    bridge = FoxgloveBridgeNode(context=ros_context, parameter_overrides=[rclpy.parameter.Parameter('port', value=0)])
     probe = rclpy.create_node('foxglove_probe', context=ros_context)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(bridge)

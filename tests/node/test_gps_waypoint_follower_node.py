@@ -18,7 +18,7 @@ try:
     from geographic_msgs.msg import GeoPose
     from nav2_msgs.action import FollowGPSWaypoints
 
-    from rover_stack.autonomy.gps_waypoints_node import ACTION_NAME, GpsWaypointFollower
+    from rover_stack.autonomy.gps_waypoint_follower_node import ACTION_NAME, GpsWaypointFollowerNode
 except ImportError:       # conftest: fails under make test, skips (with the reason) elsewhere
     pass
 
@@ -66,7 +66,7 @@ class FakeExecutive(rclpy.node.Node):
 
 @pytest.fixture
 def setup(ros_context):
-    follower = GpsWaypointFollower(context=ros_context)
+    follower = GpsWaypointFollowerNode(context=ros_context)
     executive = FakeExecutive(ros_context)
     client_node = rclpy.create_node('gps_client', context=ros_context)
     client = ActionClient(client_node, FollowGPSWaypoints, ACTION_NAME)

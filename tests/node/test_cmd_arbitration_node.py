@@ -12,7 +12,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
 
 from rover_stack.common.qos import command_qos, latched_qos
-from rover_stack.drive.arbitration_node import CommandArbitration
+from rover_stack.drive.cmd_arbitration_node import CmdArbitrationNode
 from rover_stack.testing.held_clock import HeldClock
 from rover_stack.testing.waiting import spin_for, spin_until
 
@@ -31,7 +31,7 @@ def rig(tmp_path):
     path.write_text(yaml.safe_dump(TABLE))
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    node = CommandArbitration(context=ctx, parameter_overrides=[
+    node = CmdArbitrationNode(context=ctx, parameter_overrides=[
         Parameter('inputs_file', value=str(path)), Parameter('rate', value=50.0)])
     probe = rclpy.create_node('arbitration_probe', context=ctx)
     executor = SingleThreadedExecutor(context=ctx)
@@ -138,7 +138,7 @@ def test_bad_table_refuses_to_start(tmp_path):
     rclpy.init(context=ctx)
     try:
         with pytest.raises(ValueError, match='relative'):
-            CommandArbitration(context=ctx, parameter_overrides=[Parameter('inputs_file', value=str(path))])
+            CmdArbitrationNode(context=ctx, parameter_overrides=[Parameter('inputs_file', value=str(path))])
     finally:
         ctx.try_shutdown()
 
@@ -170,7 +170,7 @@ def test_the_winner_and_a_lock_go_out_on_arrival_not_on_the_next_tick(tmp_path):
     path.write_text(yaml.safe_dump(TABLE))
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    node = CommandArbitration(context=ctx, parameter_overrides=[
+    node = CmdArbitrationNode(context=ctx, parameter_overrides=[
         Parameter('inputs_file', value=str(path)), Parameter('rate', value=1.0), Parameter('use_sim_time', value=True)])
     probe = rclpy.create_node('arbitration_event_probe', context=ctx)
     executor = SingleThreadedExecutor(context=ctx)

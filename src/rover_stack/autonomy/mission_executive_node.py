@@ -132,7 +132,7 @@ class Run:
     saved_hold: tuple = ('', None)       # (hold, return goal) in the progress file
 
 
-class MissionExecutive(Node):
+class MissionExecutiveNode(Node):
     """Executes missions leg by leg: navigate, search, approach, arrived (executive.py).
 
     Action server ``execute_mission`` (rover_interfaces/ExecuteMission): goal = mission_file (a name or
@@ -632,7 +632,7 @@ class MissionExecutive(Node):
 
 
 def main(args=None) -> int:
-    return run_node(MissionExecutive, NODE_NAME, args)
+    return run_node(MissionExecutiveNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

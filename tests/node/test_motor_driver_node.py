@@ -14,7 +14,7 @@ from std_msgs.msg import Bool
 
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.hardware.emulator import EmulatedMotorController, EmulatorConfig
-from rover_stack.hardware.motor_driver_node import MotorDriver
+from rover_stack.hardware.motor_driver_node import MotorDriverNode
 from rover_stack.testing.waiting import spin_for, spin_until
 
 WHEELS = ['wheel_front_left_joint', 'wheel_front_right_joint', 'wheel_middle_left_joint',
@@ -89,7 +89,7 @@ class Probe:
 @dataclass
 class Rig:
     emulator: EmulatedMotorController
-    driver: MotorDriver
+    driver: MotorDriverNode
     probe: Probe
     executor: SingleThreadedExecutor
 
@@ -104,7 +104,7 @@ def make_driver(ctx, port, **overrides):
     params = {'port': port, 'robot_config': 'corner6', 'link_timeout_ms': int(LINK_TIMEOUT * 1000),
               'command_timeout_ms': int(COMMAND_TIMEOUT * 1000), 'diagnostics_period': 0.1,
               'status_period': 0.2, 'reconnect_period': 0.2, **overrides}
-    return MotorDriver(context=ctx, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+    return MotorDriverNode(context=ctx, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
 
 
 @pytest.fixture

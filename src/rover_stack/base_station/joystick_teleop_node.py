@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from geometry_msgs.msg import TwistStamped
 from rclpy.node import Node
 
-from rover_stack.base_station.command_msg import base_link_twist
+from rover_stack.base_station.command_msg import base_link_twist, publish_final_zero
 from rover_stack.base_station.teleop_mapping import AxisMapping, Speeds, joystick_command
 from rover_stack.common.node_main import run_node
 from rover_stack.common.params import declare_params, param, watch_params
@@ -32,7 +32,7 @@ class JoystickParams:
     turbo_angular: float = param(2.0, 'Turbo full-stick turn rate', unit='rad/s', low=0.0, high=10.0)
 
 
-class JoystickTeleop(Node):
+class JoystickTeleopNode(Node):
     """Polls a joystick and publishes the command while the enable button is held.
 
     Publishes ``joystick/cmd_vel`` (geometry_msgs/TwistStamped, reliable; param ``topic``) at ``rate`` Hz:
@@ -87,6 +87,10 @@ class JoystickTeleop(Node):
     def publish(self, command: tuple[float, float]) -> None:
         self._pub.publish(base_link_twist(self.get_clock().now().to_msg(), *command))
 
+    def publish_final_zero(self) -> None:
+        """The zero on exit, delivered before the process ends (see command_msg.publish_final_zero)."""
+        publish_final_zero(self, self._pub)
+
     def destroy_node(self) -> None:
         self._pygame.quit()
         super().destroy_node()
@@ -94,8 +98,8 @@ class JoystickTeleop(Node):
 
 def main(args=None) -> int:
     # Signals raise KeyboardInterrupt with the context still valid, so the zero twist on exit is sent.
-    return run_node(JoystickTeleop, 'joystick_teleop', args, graceful_signals=True,
-                    before_destroy=lambda node: node.publish((0.0, 0.0)))
+    return run_node(JoystickTeleopNode, 'joystick_teleop', args, graceful_signals=True,
+                    before_destroy=lambda node: node.publish_final_zero())
 
 
 if __name__ == '__main__':

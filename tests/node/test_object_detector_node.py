@@ -11,7 +11,7 @@ from rover_interfaces.msg import MarkerDetection, MarkerDetectionArray
 from rover_stack.common.qos import command_qos, image_qos
 from rover_stack.perception.camera_driver_node import camera_info_msg
 from rover_stack.perception.image_pipeline import rgb_to_image
-from rover_stack.perception.object_node import ObjectDetectorNode
+from rover_stack.perception.object_detector_node import ObjectDetectorNode
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_upright_object
 from rover_stack.testing.waiting import spin_until

@@ -14,7 +14,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import SetBool
 
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
-from rover_stack.sim.sim_node import SimulatorNode
+from rover_stack.sim.rover_simulator_node import RoverSimulatorNode
 from rover_stack.testing.waiting import spin_until
 
 WHEELS = ['wheel_front_left_joint', 'wheel_front_right_joint', 'wheel_rear_left_joint', 'wheel_rear_right_joint']
@@ -26,7 +26,7 @@ def rig(ros_context):
 
     def make(**params):
         overrides = [Parameter('camera.rate', value=0.0)] + [Parameter(k, value=v) for k, v in params.items()]
-        sim = SimulatorNode(context=ros_context, parameter_overrides=overrides)
+        sim = RoverSimulatorNode(context=ros_context, parameter_overrides=overrides)
         probe = SimulatorProbe(ros_context)
         executor = SingleThreadedExecutor(context=ros_context)
         executor.add_node(sim)

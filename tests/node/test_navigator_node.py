@@ -1,6 +1,7 @@
 """The navigator against a tiny kinematic rover: odometry/filtered in map, a synthetic obstacle grid in
 odom (map -> odom offset and rotated on tf_static), commands integrated back into the pose."""
 import math
+import subprocess
 import sys
 import time
 
@@ -211,3 +212,11 @@ def test_nav2_backend_without_nav2_msgs_refuses_to_start(ros_context, monkeypatc
     monkeypatch.setitem(sys.modules, 'nav2_msgs.action', None)
     with pytest.raises(ValueError, match='nav2_msgs'):
         NavigatorNode(context=ros_context, parameter_overrides=[Parameter('backend', value='nav2')])
+
+
+def test_refused_parameters_exit_1_like_every_node():
+    # the runner and launch see a failed start (it once exited 0 after logging the refusal)
+    result = subprocess.run([sys.executable, '-m', 'rover_stack.navigation.navigator_node', '--ros-args',
+                             '-p', 'max_speed:=50.0'], capture_output=True, text=True, timeout=120.0)
+    assert result.returncode == 1, result.stderr
+    assert 'parameter max_speed refused' in result.stderr

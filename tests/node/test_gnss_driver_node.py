@@ -11,7 +11,7 @@ from sensor_msgs.msg import NavSatFix, NavSatStatus
 from rover_stack.common.qos import sensor_qos
 from rover_stack.contract.checks import run_checks
 from rover_stack.contract.model import load_contract
-from rover_stack.drivers.gnss_driver_node import GnssDriver
+from rover_stack.drivers.gnss_driver_node import GnssDriverNode
 from rover_stack.drivers.nmea import with_checksum
 from rover_stack.testing.waiting import spin_until
 
@@ -36,7 +36,7 @@ def epoch(second: int, quality: int = 1, gst: bool = True) -> bytes:
 @pytest.fixture
 def rig(ros_context):
     master, slave = os.openpty()
-    driver = GnssDriver(context=ros_context, parameter_overrides=[
+    driver = GnssDriverNode(context=ros_context, parameter_overrides=[
         Parameter('port', value=os.ttyname(slave)), Parameter('no_data_timeout', value=NO_DATA_TIMEOUT)])
     probe = rclpy.create_node('gnss_probe', context=ros_context)
     fixes = []
@@ -103,7 +103,7 @@ def test_silence_publishes_no_fix_periodically(rig):
 
 
 def test_missing_port_still_reports_no_fix(ros_context):
-    driver = GnssDriver(context=ros_context, parameter_overrides=[
+    driver = GnssDriverNode(context=ros_context, parameter_overrides=[
         Parameter('port', value='/dev/no_such_gnss'), Parameter('no_data_timeout', value=NO_DATA_TIMEOUT)])
     probe = rclpy.create_node('gnss_probe', context=ros_context)
     fixes = []

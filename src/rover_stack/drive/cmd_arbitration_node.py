@@ -44,7 +44,7 @@ def _twist_tuple(msg: TwistStamped) -> tuple[float, ...]:
     return (t.linear.x, t.linear.y, t.linear.z, t.angular.x, t.angular.y, t.angular.z)
 
 
-class CommandArbitration(Node):
+class CmdArbitrationNode(Node):
     """Forwards the fresh command of the highest priority; locks and silence give a zero twist.
 
     Subscribes (names and priorities from ``inputs_file``, all relative):
@@ -156,7 +156,7 @@ class CommandArbitration(Node):
 
 
 def main(args=None) -> int:
-    return run_node(CommandArbitration, NODE_NAME, args)
+    return run_node(CmdArbitrationNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,7 @@ from rover_stack.common.param_spec import declared
 from rover_stack.common.qos import command_qos, latched_qos, sensor_qos
 from rover_stack.localization.datum import DatumKeeper, make_datum
 from rover_stack.localization.ekf import EkfConfig
-from rover_stack.localization.ekf_node import EkfLocalization, LocalizationParams
+from rover_stack.localization.ekf_localization_node import EkfLocalizationNode, LocalizationParams
 from rover_stack.localization.models import rotation_2d
 from rover_stack.testing.waiting import spin_until
 from rover_stack.tf.listener import tf_qos
@@ -100,7 +100,7 @@ class Harness:
         params = {'datum_source': 'parameter', 'datum_latitude': DATUM[0], 'datum_longitude': DATUM[1],
                   'datum_altitude': DATUM[2], 'queue_delay': 0.05, 'heading_init_distance': 4.0,
                   'diagnostics_period': 0.2, 'markers': [5.0, 30.0, 40.0]}
-        self.node = EkfLocalization(context=ctx,
+        self.node = EkfLocalizationNode(context=ctx,
                                     parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         self.probe = rclpy.create_node('ekf_probe', context=ctx)
         self.executor = SingleThreadedExecutor(context=ctx)
@@ -278,7 +278,7 @@ def test_config_file_declares_exactly_the_node_parameters():
 def test_node_starts_from_the_config_file_values(ros_context):
     config = Path(__file__).resolve().parents[2] / 'config' / 'localization.yaml'
     values = yaml.safe_load(config.read_text())['/**/ekf_localization']['ros__parameters']
-    node = EkfLocalization(context=ros_context,
+    node = EkfLocalizationNode(context=ros_context,
                            parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
     try:
         assert node.params.datum_source == 'first_fix' and not node.datum.known
@@ -293,7 +293,7 @@ def test_course_file_takes_a_shipped_mission_name_or_a_path(ros_context, course_
     executive and the marker detector take it."""
     mission = load_mission('urc_sprint')
     value = str(find_mission('urc_sprint')) if course_file == 'MISSION_PATH' else course_file
-    node = EkfLocalization(context=ros_context, parameter_overrides=[
+    node = EkfLocalizationNode(context=ros_context, parameter_overrides=[
         Parameter('datum_source', value='file'), Parameter('course_file', value=value)])
     try:
         assert node.datum.known
@@ -305,4 +305,4 @@ def test_course_file_takes_a_shipped_mission_name_or_a_path(ros_context, course_
 
 def test_course_file_of_an_unknown_name_is_refused_with_the_shipped_names(ros_context):
     with pytest.raises(ValueError, match=r'unknown mission .nope.; known: .*urc_sprint'):
-        EkfLocalization(context=ros_context, parameter_overrides=[Parameter('course_file', value='nope')])
+        EkfLocalizationNode(context=ros_context, parameter_overrides=[Parameter('course_file', value='nope')])

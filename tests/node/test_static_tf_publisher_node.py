@@ -13,7 +13,7 @@ from rover_stack.common.qos import latched_qos
 from rover_stack.testing.waiting import spin_until
 from rover_stack.tf.buffer import TransformBuffer
 from rover_stack.tf.listener import StaticTransformBroadcaster, TransformListener
-from rover_stack.tf.static_publisher_node import StaticTfPublisher, main
+from rover_stack.tf.static_tf_publisher_node import StaticTfPublisherNode, main
 from rover_stack.tf.transform import Transform
 
 URDF = """<robot name="mini">
@@ -61,7 +61,7 @@ def listener_node(ros_context, executor, name='tf_listener_test'):
 
 def publisher_with(ros_context, **params):
     overrides = [Parameter(name, value=value) for name, value in params.items()]
-    return StaticTfPublisher(context=ros_context, parameter_overrides=overrides)
+    return StaticTfPublisherNode(context=ros_context, parameter_overrides=overrides)
 
 
 def test_listener_resolves_the_fixed_joints_of_an_inline_urdf(ros_context, executor):

@@ -13,9 +13,9 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from rover_interfaces.msg import GateDetection, MarkerDetection, MarkerDetectionArray
 from rover_stack.common.qos import command_qos, image_qos
+from rover_stack.perception.aruco_detector_node import ArucoDetectorNode
 from rover_stack.perception.camera_driver_node import camera_info_msg
 from rover_stack.perception.image_pipeline import FrameGate, rgb_to_image
-from rover_stack.perception.marker_node import ArucoDetectorNode
 from rover_stack.perception.pose import CameraModel
 from rover_stack.perception.synthetic import background, degrade, draw_marker, facing_pose
 from rover_stack.testing.waiting import spin_for, spin_until

@@ -52,7 +52,7 @@ def follow_gps_type():
     return FollowGPSWaypoints
 
 
-class GpsWaypointFollower(Node):
+class GpsWaypointFollowerNode(Node):
     """follow_gps_waypoints -> execute_mission (see the module docstring)."""
 
     def __init__(self, **node_kwargs):
@@ -146,7 +146,7 @@ class GpsWaypointFollower(Node):
 
 
 def main(args=None) -> int:
-    return run_node(GpsWaypointFollower, NODE_NAME, args)
+    return run_node(GpsWaypointFollowerNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':

@@ -46,7 +46,7 @@ def load_description(params: StaticTfParams) -> str:
         raise ValueError(f'cannot read robot_description_file {str(path)!r}: {error}') from None
 
 
-class StaticTfPublisher(Node):
+class StaticTfPublisherNode(Node):
     """Publishes every fixed joint of the URDF once, latched, and the URDF itself.
 
     Publishes:
@@ -82,4 +82,4 @@ class StaticTfPublisher(Node):
 
 
 def main(args=None) -> int:
-    return run_node(StaticTfPublisher, 'static_tf_publisher', args)
+    return run_node(StaticTfPublisherNode, 'static_tf_publisher', args)

@@ -16,7 +16,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-from rover_stack.base_station.command_msg import base_link_twist
+from rover_stack.base_station.command_msg import base_link_twist, publish_final_zero
 from rover_stack.base_station.teleop_mapping import Deadman, Speeds, key_command
 from rover_stack.common.params import declare_params, param, watch_params
 from rover_stack.common.qos import command_qos
@@ -36,7 +36,7 @@ class KeyboardParams:
     turbo_angular: float = param(2.0, 'Turbo turn rate', unit='rad/s', low=0.0, high=10.0)
 
 
-class KeyboardTeleop(Node):
+class KeyboardTeleopNode(Node):
     """Reads keys from stdin and publishes the command.
 
     Publishes ``joystick/cmd_vel`` (geometry_msgs/TwistStamped, reliable; param ``topic``) at ``rate`` Hz;
@@ -61,6 +61,10 @@ class KeyboardTeleop(Node):
     def publish(self, command: tuple[float, float]) -> None:
         self._pub.publish(base_link_twist(self.get_clock().now().to_msg(), *command))
 
+    def publish_final_zero(self) -> None:
+        """The zero on exit, delivered before the process ends (see command_msg.publish_final_zero)."""
+        publish_final_zero(self, self._pub)
+
 
 def _read_key(fd: int, timeout: float) -> str | None:
     ready, _, _ = select.select([fd], [], [], timeout)
@@ -70,19 +74,19 @@ def _read_key(fd: int, timeout: float) -> str | None:
     return key or None
 
 
-def main(args=None) -> None:
+def main(args=None) -> int:
     # No rclpy signal handler: SIGINT/SIGTERM raise KeyboardInterrupt with the context still valid,
     # so the zero twist on exit can still be published.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    node = KeyboardTeleop()
+    node = KeyboardTeleopNode()
     fd = sys.stdin.fileno()
     if not os.isatty(fd):
         node.get_logger().error('keyboard_teleop needs a terminal on stdin')
         node.destroy_node()
         rclpy.try_shutdown()
-        return
+        return 1
     saved = termios.tcgetattr(fd)
     node.get_logger().info(HELP)
     period = 1.0 / node.params.rate
@@ -105,9 +109,10 @@ def main(args=None) -> None:
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         if rclpy.ok():
-            node.publish((0.0, 0.0))   # zero on exit
+            node.publish_final_zero()
         node.destroy_node()
         rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == '__main__':

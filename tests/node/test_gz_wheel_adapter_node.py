@@ -10,7 +10,7 @@ from rover_stack.common.qos import command_qos, latched_qos
 from rover_stack.common.share_files import robot_config_path
 from rover_stack.description.geometry import load_geometry
 from rover_stack.gazebo.bridge_config import command_topic, load_bridge
-from rover_stack.gazebo.wheel_adapter_node import GzWheelAdapter
+from rover_stack.gazebo.gz_wheel_adapter_node import GzWheelAdapterNode
 from rover_stack.testing.waiting import spin_until
 
 GEOMETRY = load_geometry(robot_config_path('corner6'))
@@ -19,7 +19,7 @@ TIMEOUT = 0.3   # s
 
 @pytest.fixture
 def rig(ros_context):
-    adapter = GzWheelAdapter(context=ros_context, parameter_overrides=[
+    adapter = GzWheelAdapterNode(context=ros_context, parameter_overrides=[
         Parameter('robot_config', value='corner6'), Parameter('command_timeout', value=TIMEOUT)])
     probe = rclpy.create_node('adapter_probe', context=ros_context)
     latest, estop = {}, []

@@ -48,7 +48,7 @@ class _Listener(ServerListener):
         self._subscribed.put(channel.id)
 
 
-class FoxgloveBridge(Node):
+class FoxgloveBridgeNode(Node):
     """Relays the base-station telemetry, unchanged, to Foxglove clients; accepts nothing from them.
 
     Subscribes (serialized, not deserialized) to the topics of ``foxglove_channels.TELEMETRY``:
@@ -138,7 +138,7 @@ def main(args=None) -> int:
     if foxglove is None:
         get_logger(NODE_NAME).error('the PyPI package foxglove-sdk is needed (requirements/python.in)')
         return 1
-    return run_node(FoxgloveBridge, NODE_NAME, args)
+    return run_node(FoxgloveBridgeNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':
