@@ -59,14 +59,17 @@ def start_nodes(namespace: str, rate: float, inputs_file: str) -> list[subproces
 
 
 ECHO_SCRIPT = """
-import rclpy
+import rclpy, rclpy.executors
 from geometry_msgs.msg import TwistStamped
 from rover_stack.common.qos import command_qos
 rclpy.init()
 node = rclpy.create_node('twist_echo', namespace=__import__('sys').argv[1])
 out = node.create_publisher(TwistStamped, 'echo/out', command_qos())
 node.create_subscription(TwistStamped, 'echo/in', out.publish, command_qos())
-rclpy.spin(node)
+try:
+    rclpy.spin(node)
+except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+    pass
 """
 
 
@@ -170,14 +173,16 @@ def run(count: int, rate: float) -> dict[str, list[float]]:
                 executor.spin_once(timeout_sec=remaining)
             probe.send(0.2 + (k % 2000) * 0.0002)    # m/s, each one different from the previous
             deadline = time.monotonic() + 1.0
-            while probe.wheels_at is None and time.monotonic() < deadline:
+            # both outputs: when both are ready the probe may take the wheel command before the cmd_vel
+            while (probe.wheels_at is None or probe.arbitrated_at is None) and time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.01)
             if probe.wheels_at is None or probe.arbitrated_at is None:
                 missed += 1
                 continue
             if k >= 20:
-                hops['arbitration'].append(probe.arbitrated_at - probe.sent_at)
-                hops['controller'].append(probe.wheels_at - probe.arbitrated_at)
+                arbitrated = min(probe.arbitrated_at, probe.wheels_at)   # taken after the wheels: no later
+                hops['arbitration'].append(arbitrated - probe.sent_at)
+                hops['controller'].append(probe.wheels_at - arbitrated)
                 hops['end to end'].append(probe.wheels_at - probe.sent_at)
         hops['dds round trip'] = round_trips(node, executor, count)
     finally:

@@ -25,26 +25,35 @@ TABLE = {
 }
 
 
-@pytest.fixture
-def rig(tmp_path):
+def _start(tmp_path, **params):
+    """cmd_arbitration on TABLE with ``params`` and a probe, on an rclpy context of their own: a Rig."""
     path = tmp_path / 'arbitration.yaml'
     path.write_text(yaml.safe_dump(TABLE))
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    node = CmdArbitrationNode(context=ctx, parameter_overrides=[
-        Parameter('inputs_file', value=str(path)), Parameter('rate', value=50.0)])
+    node = CmdArbitrationNode(context=ctx, parameter_overrides=[Parameter('inputs_file', value=str(path))] + [
+        Parameter(name, value=value) for name, value in params.items()])
     probe = rclpy.create_node('arbitration_probe', context=ctx)
     executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
     executor.add_node(probe)
-    rig = Rig(node, probe, executor)
-    spin_until(executor, lambda: rig.out and rig.joystick.get_subscription_count() > 0
+    return Rig(node, probe, executor)
+
+
+def _stop(rig):
+    rig.executor.shutdown()
+    rig.node.destroy_node()
+    rig.probe.destroy_node()
+    rig.node.context.try_shutdown()
+
+
+@pytest.fixture
+def rig(tmp_path):
+    rig = _start(tmp_path, rate=50.0)
+    spin_until(rig.executor, lambda: rig.out and rig.joystick.get_subscription_count() > 0
                and rig.autonomy.get_subscription_count() > 0, 10.0, 'arbitration discovery')
     yield rig
-    executor.shutdown()
-    node.destroy_node()
-    probe.destroy_node()
-    ctx.try_shutdown()
+    _stop(rig)
 
 
 class Rig:
@@ -166,18 +175,10 @@ def test_the_winner_s_stamp_is_forwarded_and_stale_twists_never_win(rig):
 def test_the_winner_and_a_lock_go_out_on_arrival_not_on_the_next_tick(tmp_path):
     # Simulated time held between two /clock messages: the 1 Hz timer cannot tick, so each output here
     # comes from an input's arrival (event-driven path, issue #23).
-    path = tmp_path / 'arbitration.yaml'
-    path.write_text(yaml.safe_dump(TABLE))
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    node = CmdArbitrationNode(context=ctx, parameter_overrides=[
-        Parameter('inputs_file', value=str(path)), Parameter('rate', value=1.0), Parameter('use_sim_time', value=True)])
-    probe = rclpy.create_node('arbitration_event_probe', context=ctx)
-    executor = SingleThreadedExecutor(context=ctx)
-    executor.add_node(node)
-    executor.add_node(probe)
+    rig = _start(tmp_path, rate=1.0, use_sim_time=True)
+    node, executor = rig.node, rig.executor
     try:
-        rig, clock = Rig(node, probe, executor), HeldClock(probe)
+        clock = HeldClock(rig.probe)
         clock.set(executor, node, 100.0)
         spin_until(executor, lambda: rig.out and rig.autonomy.get_subscription_count() > 0, 10.0, 'discovery')
         clock.set(executor, node, 100.3)                  # the next tick is due at 101 s
@@ -192,7 +193,4 @@ def test_the_winner_and_a_lock_go_out_on_arrival_not_on_the_next_tick(tmp_path):
         spin_until(executor, lambda: rig.output_is(0.0, 'lock:estop'), 10.0, 'zero on the lock')
         assert node.get_clock().now().nanoseconds == 100_300_000_000      # time held: no tick ran
     finally:
-        executor.shutdown()
-        node.destroy_node()
-        probe.destroy_node()
-        ctx.try_shutdown()
+        _stop(rig)
